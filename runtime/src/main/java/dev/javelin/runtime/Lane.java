@@ -1,0 +1,25 @@
+package dev.javelin.runtime;
+
+/**
+ * A preallocated, bound execution slot of a session: input and output tensors are allocated once
+ * for fixed input shapes and bound to the backend, so {@link #run()} moves no data through Java and
+ * allocates nothing. This is the fastest way to call a model repeatedly with the same shapes; the
+ * executor and streaming sessions are built on it.
+ *
+ * <p>One lane serves one thread at a time; open one lane per thread. Tensors returned by
+ * {@link #input} and {@link #output} are owned by the lane and valid until it is closed.
+ */
+public interface Lane extends AutoCloseable {
+    /** The bound input tensor named {@code name}; write the request's data into it before {@link #run()}. */
+    Tensor input(String name);
+
+    /** The bound output tensor named {@code name}; holds the result of the last {@link #run()}. */
+    Tensor output(String name);
+
+    /** Runs the model on the bound inputs, writing the bound outputs. */
+    void run();
+
+    /** Releases the lane's bindings and buffers. */
+    @Override
+    void close();
+}

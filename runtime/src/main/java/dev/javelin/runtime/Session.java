@@ -1,0 +1,267 @@
+package dev.javelin.runtime;
+
+import dev.javelin.runtime.spi.Backend;
+import dev.javelin.runtime.spi.CompiledModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A model loaded on one backend. Thread-safe: any number of threads may call {@link #run} at once.
+ *
+ * <pre>{@code
+ * try (Session s = Session.open(Path.of("model.onnx"));
+ *      Tensor x = Tensor.of(new float[] {1, 2, 3}, Shape.of(1, 3));
+ *      Result r = s.run(Map.of("x", x))) {
+ *     float[] y = r.get("y").toFloatArray();
+ * }
+ * }</pre>
+ *
+ * <p>{@link #close()} waits for runs in flight, then frees the model and every lane opened from it;
+ * calls after that throw {@link SessionClosedException}.
+ */
+public final class Session implements AutoCloseable {
+    /** Set in {@link #state} once close has begun; the low bits count runs in flight. */
+    private static final long CLOSED = 1L << 62;
+
+    private final Path model;
+    private final CompiledModel compiled;
+    private final BackendKind backend;
+    private final AtomicLong state = new AtomicLong();
+    private final List<Lane> lanes = new ArrayList<>();
+
+    private Session(Path model, CompiledModel compiled, BackendKind backend) {
+        this.model = model;
+        this.compiled = compiled;
+        this.backend = backend;
+    }
+
+    /** Opens an ONNX model with {@link SessionOptions#defaults()}. */
+    public static Session open(Path model) {
+        return open(model, SessionOptions.defaults());
+    }
+
+    /**
+     * Opens an ONNX model on the backend the options ask for.
+     *
+     * @throws ModelException              if the file is missing, not a regular file, empty or not a valid model
+     * @throws BackendUnavailableException if the requested backend cannot run here
+     */
+    public static Session open(Path model, SessionOptions options) {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(options, "options");
+        checkModelFile(model);
+        Backend backend = BackendSelector.select(options);
+        CompiledModel compiled = backend.compile(model, options);
+        return new Session(model, compiled, backend.kind());
+    }
+
+    static void checkModelFile(Path model) {
+        if (!Files.exists(model)) {
+            throw new ModelException("model file " + model + " does not exist");
+        }
+        if (Files.isDirectory(model)) {
+            throw new ModelException("model path " + model + " is a directory; expected an .onnx file");
+        }
+        if (!Files.isRegularFile(model) || !Files.isReadable(model)) {
+            throw new ModelException("model path " + model + " is not a readable regular file");
+        }
+        try {
+            if (Files.size(model) == 0) {
+                throw new ModelException("model file " + model + " is empty; expected an ONNX protobuf");
+            }
+        } catch (java.io.IOException e) {
+            throw new ModelException("cannot read model file " + model + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The model's inputs and outputs. */
+    public ModelSignature signature() {
+        return compiled.signature();
+    }
+
+    /** The backend running this session. */
+    public BackendKind backend() {
+        return backend;
+    }
+
+    /** What runs the model, e.g. {@code "ONNX Runtime 1.24.1 CPU (2 intra-op threads)"}. */
+    public String description() {
+        return compiled.description();
+    }
+
+    /** The model file. */
+    public Path model() {
+        return model;
+    }
+
+    /**
+     * Runs the model once. Inputs are validated in Java first; the result is the caller's to close.
+     *
+     * @throws InvalidInputException  naming the tensor, if an input does not match the signature
+     * @throws SessionClosedException if the session is closed
+     * @throws NativeFailureException if the backend fails
+     */
+    public Result run(Map<String, Tensor> inputs) {
+        enter();
+        try {
+            InputValidator.validate(compiled.signature(), inputs);
+            return compiled.run(inputs);
+        } finally {
+            exit();
+        }
+    }
+
+    /** Runs on the common fork-join pool; see {@link #runAsync(Map, Executor)}. */
+    public CompletableFuture<Result> runAsync(Map<String, Tensor> inputs) {
+        return runAsync(inputs, ForkJoinPool.commonPool());
+    }
+
+    /**
+     * Runs on {@code executor}; the future completes with the result or with the same exceptions
+     * {@link #run} throws. The input tensors must stay open until the future completes.
+     */
+    public CompletableFuture<Result> runAsync(Map<String, Tensor> inputs, Executor executor) {
+        return CompletableFuture.supplyAsync(() -> run(inputs), executor);
+    }
+
+    /**
+     * Opens a lane with input tensors of fixed shapes allocated and bound once. Symbolic dimensions must be
+     * given concretely; every input needs a shape.
+     *
+     * @throws InvalidInputException if a shape is missing or does not fit the signature
+     */
+    public Lane newLane(Map<String, Shape> inputShapes) {
+        enter();
+        try {
+            for (String name : inputShapes.keySet()) {
+                if (signature().input(name).isEmpty()) {
+                    throw new InvalidInputException(name, "unknown input '" + name + "'; the model's inputs are "
+                            + signature().inputNames());
+                }
+            }
+            for (TensorInfo info : signature().inputs()) {
+                Shape s = inputShapes.get(info.name());
+                if (s == null) {
+                    throw new InvalidInputException(info.name(), "no shape given for input '" + info.name() + "' "
+                            + info.shapeString());
+                }
+                InputValidator.checkShape(info, s);
+            }
+            Lane lane = new GuardedLane(compiled.newLane(inputShapes));
+            synchronized (lanes) {
+                lanes.add(lane);
+            }
+            return lane;
+        } finally {
+            exit();
+        }
+    }
+
+    /** Counts a call in, unless the session is closing. */
+    private void enter() {
+        long s = state.incrementAndGet();
+        if ((s & CLOSED) != 0) {
+            exit();
+            throw new SessionClosedException("session for " + model.getFileName() + " is closed");
+        }
+    }
+
+    private void exit() {
+        state.decrementAndGet();
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public boolean isClosed() {
+        return (state.get() & CLOSED) != 0;
+    }
+
+    /**
+     * Closes lanes, then the model, after runs in flight finish. Idempotent. Runs that start after
+     * close began throw {@link SessionClosedException}.
+     */
+    @Override
+    public void close() {
+        long s;
+        do {
+            s = state.get();
+            if ((s & CLOSED) != 0) {
+                return;
+            }
+        } while (!state.compareAndSet(s, s | CLOSED));
+        while ((state.get() & ~CLOSED) != 0) {
+            LockSupport.parkNanos(50_000);
+        }
+        synchronized (lanes) {
+            for (int i = lanes.size() - 1; i >= 0; i--) {
+                lanes.get(i).close();
+            }
+            lanes.clear();
+        }
+        compiled.close();
+    }
+
+    /** A lane that refuses to run once its session is closing, so close never frees memory under a run. */
+    private final class GuardedLane implements Lane {
+        private final Lane inner;
+        private volatile boolean closed;
+
+        GuardedLane(Lane inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public Tensor input(String name) {
+            checkLane();
+            return inner.input(name);
+        }
+
+        @Override
+        public Tensor output(String name) {
+            checkLane();
+            return inner.output(name);
+        }
+
+        @Override
+        public void run() {
+            enter();
+            try {
+                checkLane();
+                inner.run();
+            } finally {
+                exit();
+            }
+        }
+
+        private void checkLane() {
+            if (closed) {
+                throw new SessionClosedException("lane of " + model.getFileName() + " is closed");
+            }
+        }
+
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            inner.close();
+            synchronized (lanes) {
+                lanes.remove(this);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Session[" + model.getFileName() + " on " + backend + "]";
+    }
+}
