@@ -1,0 +1,209 @@
+package dev.javelin.benchmarks;
+
+import dev.javelin.benchmarks.common.Samples;
+import dev.javelin.benchmarks.common.Signals;
+import dev.javelin.runtime.BackendKind;
+import dev.javelin.runtime.Lane;
+import dev.javelin.runtime.Result;
+import dev.javelin.runtime.Session;
+import dev.javelin.runtime.SessionOptions;
+import dev.javelin.runtime.Shape;
+import dev.javelin.runtime.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Javelin's side of the side-by-side benchmarks: the scenarios of {@code OfficialOrtHarness} on the
+ * Javelin API (ONNX Runtime CPU backend). Runs in its own JVM; prints one JSON line per scenario.
+ */
+public final class JavelinHarness {
+    private JavelinHarness() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String scenario = args[0];
+        Path model = Path.of(args[1]);
+        double seconds = args.length > 2 ? Double.parseDouble(args[2]) : 3;
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("side", "javelin");
+        out.put("scenario", scenario);
+        switch (scenario) {
+            case "add-call" -> addCall(model, seconds, out);
+            case "add-threads" -> addThreads(model, seconds, out);
+            case "vad" -> vad(model, out);
+            case "ocr-rss" -> ocrRss(model, out);
+            default -> throw new IllegalArgumentException("unknown scenario " + scenario);
+        }
+        System.out.println("RESULT " + Samples.toJson(out));
+    }
+
+    private static SessionOptions cpu(int intraOpThreads) {
+        return SessionOptions.builder().backend(BackendKind.CPU).intraOpThreads(intraOpThreads).build();
+    }
+
+    /** Per-call latency of Add(1x16, 1x16): a bound lane, and the general run(Map) path. */
+    private static void addCall(Path model, double seconds, Map<String, Object> out) {
+        try (Session s = Session.open(model, cpu(1));
+             Tensor a = Tensor.of(Signals.uniform(16, 1), Shape.of(1, 16));
+             Tensor b = Tensor.of(Signals.uniform(16, 2), Shape.of(1, 16));
+             Lane lane = s.newLane(Map.of("a", Shape.of(1, 16), "b", Shape.of(1, 16)))) {
+            lane.input("a").buffer().put(a.buffer());
+            lane.input("b").buffer().put(b.buffer());
+            Map<String, Tensor> in = Map.of("a", a, "b", b);
+            Samples bound = new Samples(1 << 20);
+            Samples general = new Samples(1 << 20);
+            long end = System.nanoTime() + (long) (seconds * 1e9);
+            int i = 0;
+            while (System.nanoTime() < end) {
+                for (int k = 0; k < 1000; k++) {
+                    long t0 = System.nanoTime();
+                    lane.run();
+                    long t1 = System.nanoTime();
+                    try (Result r = s.run(in)) {
+                        if (r.asMap().size() != 1) {
+                            throw new AssertionError();
+                        }
+                    }
+                    long t2 = System.nanoTime();
+                    if (i++ > 20_000) {
+                        bound.add(t1 - t0);
+                        general.add(t2 - t1);
+                    }
+                }
+            }
+            out.put("lane_bound", bound.summaryMicros());
+            out.put("run_map", general.summaryMicros());
+        }
+    }
+
+    /** Calls per second from one and two threads on one session, through run(Map) and through one lane per thread. */
+    private static void addThreads(Path model, double seconds, Map<String, Object> out) throws Exception {
+        try (Session s = Session.open(model, cpu(1))) {
+            double one = throughput(s, 1, seconds, false);
+            double two = throughput(s, 2, seconds, false);
+            out.put("calls_per_s_1", Math.round(one));
+            out.put("calls_per_s_2", Math.round(two));
+            out.put("scaling_2_over_1", Math.round(two / one * 100) / 100.0);
+            double oneLane = throughput(s, 1, seconds, true);
+            double twoLane = throughput(s, 2, seconds, true);
+            out.put("lane_calls_per_s_1", Math.round(oneLane));
+            out.put("lane_calls_per_s_2", Math.round(twoLane));
+            out.put("lane_scaling_2_over_1", Math.round(twoLane / oneLane * 100) / 100.0);
+        }
+    }
+
+    private static double throughput(Session s, int threads, double seconds, boolean lanes) throws Exception {
+        LongAdder calls = new LongAdder();
+        AtomicBoolean measuring = new AtomicBoolean();
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch done = new CountDownLatch(threads);
+        for (int t = 0; t < threads; t++) {
+            Thread th = new Thread(() -> {
+                try (Tensor a = Tensor.of(Signals.uniform(16, 1), Shape.of(1, 16));
+                     Tensor b = Tensor.of(Signals.uniform(16, 2), Shape.of(1, 16));
+                     Lane lane = s.newLane(Map.of("a", Shape.of(1, 16), "b", Shape.of(1, 16)))) {
+                    Map<String, Tensor> in = Map.of("a", a, "b", b);
+                    while (!stop.get()) {
+                        if (lanes) {
+                            lane.run();
+                        } else {
+                            s.run(in).close();
+                        }
+                        if (measuring.get()) {
+                            calls.increment();
+                        }
+                    }
+                } finally {
+                    done.countDown();
+                }
+            });
+            th.start();
+        }
+        Thread.sleep(1000);
+        measuring.set(true);
+        long t0 = System.nanoTime();
+        Thread.sleep((long) (seconds * 1000));
+        measuring.set(false);
+        long t1 = System.nanoTime();
+        stop.set(true);
+        done.await();
+        return calls.sum() / ((t1 - t0) / 1e9);
+    }
+
+    /** Silero VAD over 60 s of audio in 512-sample frames on one lane; state copied output -> input natively. */
+    private static void vad(Path model, Map<String, Object> out) {
+        float[] audio = Signals.speechLike(60, 16000);
+        int frame = 512;
+        int frames = audio.length / frame;
+        Samples perFrame = new Samples(frames * 8);
+        double probabilitySum = 0;
+        try (Session s = Session.open(model, cpu(1));
+             Lane lane = s.newLane(Map.of("input", Shape.of(1, frame), "sr", Shape.scalar(),
+                     "h", Shape.of(2, 1, 64), "c", Shape.of(2, 1, 64)))) {
+            lane.input("sr").buffer().putLong(0, 16000L);
+            FloatBuffer x = lane.input("input").buffer().asFloatBuffer();
+            ByteBuffer h = lane.input("h").buffer();
+            ByteBuffer c = lane.input("c").buffer();
+            for (int round = 0; round < 6; round++) {
+                h.clear();
+                c.clear();
+                zero(h);
+                zero(c);
+                double sum = 0;
+                for (int f = 0; f < frames; f++) {
+                    long t0 = System.nanoTime();
+                    x.clear();
+                    x.put(audio, f * frame, frame);
+                    lane.run();
+                    float p = lane.output("output").buffer().getFloat(0);
+                    h.clear();
+                    h.put(lane.output("hn").buffer());
+                    c.clear();
+                    c.put(lane.output("cn").buffer());
+                    long t1 = System.nanoTime();
+                    sum += p;
+                    if (round > 0) {
+                        perFrame.add(t1 - t0);
+                    }
+                }
+                probabilitySum = sum;
+            }
+        }
+        out.put("frames", frames);
+        out.put("per_frame", perFrame.summaryMicros());
+        out.put("probability_sum", Math.round(probabilitySum * 1e4) / 1e4);
+    }
+
+    private static void zero(ByteBuffer b) {
+        for (int i = 0; i < b.capacity(); i++) {
+            b.put(i, (byte) 0);
+        }
+    }
+
+    /** Peak RSS running the PP-OCRv4 detector on a 480x640 image, 20 runs. */
+    private static void ocrRss(Path model, Map<String, Object> out) {
+        Samples lat = new Samples(32);
+        try (Session s = Session.open(model, cpu(1));
+             Tensor x = Tensor.of(Signals.uniform(3 * 480 * 640, 7), Shape.of(1, 3, 480, 640))) {
+            for (int i = 0; i < 20; i++) {
+                long t0 = System.nanoTime();
+                try (Result r = s.run(Map.of("x", x))) {
+                    if (r.asMap().size() != 1) {
+                        throw new AssertionError();
+                    }
+                }
+                if (i >= 2) {
+                    lat.add(System.nanoTime() - t0);
+                }
+            }
+        }
+        out.put("latency", lat.summaryMicros());
+        out.put("peak_rss_mib", Math.round(Samples.peakRssMiB()));
+    }
+}

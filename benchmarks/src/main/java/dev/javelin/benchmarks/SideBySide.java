@@ -1,0 +1,85 @@
+package dev.javelin.benchmarks;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Runs each scenario in two fresh JVMs, Javelin and the official ONNX Runtime Java API, alternating
+ * rounds so both sides share the machine's noise, and prints every result line. The two sides cannot
+ * share a JVM: both load {@code libonnxruntime.so.1}.
+ *
+ * <p>Usage: {@code SideBySide CLASSPATH_FILE MODELS_DIR [ROUNDS] [SCENARIO...]}; see {@code benchmarks/run.sh}.
+ */
+public final class SideBySide {
+    private SideBySide() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path classpathFile = Path.of(args[0]);
+        Path models = Path.of(args[1]);
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        List<String> scenarios = args.length > 3 ? Arrays.asList(args).subList(3, args.length)
+                : List.of("add-call", "add-threads", "vad", "ocr-rss");
+
+        String classes = Path.of(SideBySide.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        List<String> jars = Arrays.asList(Files.readString(classpathFile).trim().split(java.io.File.pathSeparator));
+        // The official jar lives under com/microsoft/onnxruntime in the local repository.
+        String officialCp = classes + java.io.File.pathSeparator + jars.stream()
+                .filter(j -> j.contains("com/microsoft/onnxruntime")).collect(Collectors.joining(java.io.File.pathSeparator));
+        String javelinCp = classes + java.io.File.pathSeparator + jars.stream()
+                .filter(j -> !j.contains("com/microsoft/onnxruntime")).collect(Collectors.joining(java.io.File.pathSeparator));
+
+        Path add = models.resolve("add_1x16.onnx");
+        if (!Files.exists(add)) {
+            AddModel.write(add);
+        }
+        List<String> results = new ArrayList<>();
+        for (String scenario : scenarios) {
+            String model = switch (scenario) {
+                case "add-call", "add-threads" -> add.toString();
+                case "vad" -> models.resolve("silero_vad.onnx").toString();
+                case "ocr-rss" -> models.resolve("ppocr_det.onnx").toString();
+                default -> throw new IllegalArgumentException("unknown scenario " + scenario);
+            };
+            for (int r = 0; r < rounds; r++) {
+                results.add(child(javelinCp, JavelinHarness.class.getName(), scenario, model));
+                results.add(child(officialCp, "dev.javelin.benchmarks.peer.OfficialOrtHarness", scenario, model));
+            }
+        }
+        System.out.println();
+        results.forEach(System.out::println);
+    }
+
+    private static String child(String classpath, String main, String scenario, String model) throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = List.of(java, "-Xmx1g", "-XX:+UseParallelGC", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-cp", classpath, main, scenario, model);
+        System.err.printf("running %s %s ...%n", main.substring(main.lastIndexOf('.') + 1), scenario);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String result = null;
+        StringBuilder log = new StringBuilder();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (line.startsWith("RESULT ")) {
+                    result = line.substring(7);
+                } else {
+                    log.append(line).append('\n');
+                }
+            }
+        }
+        int code = p.waitFor();
+        if (code != 0 || result == null) {
+            throw new IllegalStateException(main + " " + scenario + " failed (exit " + code + "):\n" + log);
+        }
+        return result;
+    }
+}

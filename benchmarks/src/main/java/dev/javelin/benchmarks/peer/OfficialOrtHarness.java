@@ -1,0 +1,218 @@
+package dev.javelin.benchmarks.peer;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.javelin.benchmarks.common.Samples;
+import dev.javelin.benchmarks.common.Signals;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The peer side of the side-by-side benchmarks: the same scenarios as {@code JavelinHarness}, written the
+ * way a competent user of the official ONNX Runtime Java API ({@code com.microsoft.onnxruntime}) would.
+ * Runs in its own JVM because both APIs load {@code libonnxruntime.so.1}; must import nothing from Javelin
+ * but the plain-Java helpers in {@code benchmarks.common}. Prints one JSON line per scenario.
+ */
+public final class OfficialOrtHarness {
+    private OfficialOrtHarness() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String scenario = args[0];
+        String model = args[1];
+        double seconds = args.length > 2 ? Double.parseDouble(args[2]) : 3;
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("side", "official-ort-" + env.getVersion());
+        out.put("scenario", scenario);
+        switch (scenario) {
+            case "add-call" -> addCall(env, model, seconds, out);
+            case "add-threads" -> addThreads(env, model, seconds, out);
+            case "vad" -> vad(env, model, out);
+            case "ocr-rss" -> ocrRss(env, model, out);
+            default -> throw new IllegalArgumentException("unknown scenario " + scenario);
+        }
+        System.out.println("RESULT " + Samples.toJson(out));
+    }
+
+    private static OrtSession.SessionOptions options(int intraOpThreads) throws OrtException {
+        OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+        if (intraOpThreads > 0) {
+            o.setIntraOpNumThreads(intraOpThreads);
+        }
+        return o;
+    }
+
+    private static OnnxTensor direct(OrtEnvironment env, float[] values, long... shape) throws OrtException {
+        FloatBuffer fb = ByteBuffer.allocateDirect(values.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        fb.put(values).rewind();
+        return OnnxTensor.createTensor(env, fb, shape);
+    }
+
+    /** Per-call latency of Add(1x16, 1x16): default path (outputs allocated per call) and pinned outputs. */
+    private static void addCall(OrtEnvironment env, String model, double seconds, Map<String, Object> out) throws Exception {
+        try (OrtSession s = env.createSession(model, options(1));
+             OnnxTensor a = direct(env, Signals.uniform(16, 1), 1, 16);
+             OnnxTensor b = direct(env, Signals.uniform(16, 2), 1, 16);
+             OnnxTensor y = direct(env, new float[16], 1, 16)) {
+            Map<String, OnnxTensor> in = Map.of("a", a, "b", b);
+            Map<String, OnnxValue> pinned = Map.of("y", y);
+            Samples plain = new Samples(1 << 20);
+            Samples pin = new Samples(1 << 20);
+            long end = System.nanoTime() + (long) (seconds * 1e9);
+            int i = 0;
+            // Interleave the two paths in blocks so drift on a noisy machine hits both alike.
+            while (System.nanoTime() < end) {
+                for (int k = 0; k < 1000; k++) {
+                    long t0 = System.nanoTime();
+                    try (OrtSession.Result r = s.run(in)) {
+                        if (r.size() != 1) {
+                            throw new AssertionError();
+                        }
+                    }
+                    long t1 = System.nanoTime();
+                    try (OrtSession.Result r = s.run(in, pinned)) {
+                        if (r.size() != 1) {
+                            throw new AssertionError();
+                        }
+                    }
+                    long t2 = System.nanoTime();
+                    if (i++ > 20_000) { // warm-up excluded
+                        plain.add(t1 - t0);
+                        pin.add(t2 - t1);
+                    }
+                }
+            }
+            out.put("default_path", plain.summaryMicros());
+            out.put("pinned_outputs", pin.summaryMicros());
+        }
+    }
+
+    /** Calls per second on one session from one and from two threads (pinned outputs, one per thread). */
+    private static void addThreads(OrtEnvironment env, String model, double seconds, Map<String, Object> out) throws Exception {
+        try (OrtSession s = env.createSession(model, options(1))) {
+            double one = throughput(env, s, 1, seconds);
+            double two = throughput(env, s, 2, seconds);
+            out.put("calls_per_s_1", Math.round(one));
+            out.put("calls_per_s_2", Math.round(two));
+            out.put("scaling_2_over_1", Math.round(two / one * 100) / 100.0);
+        }
+    }
+
+    private static double throughput(OrtEnvironment env, OrtSession s, int threads, double seconds) throws Exception {
+        LongAdder calls = new LongAdder();
+        AtomicBoolean measuring = new AtomicBoolean();
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch done = new CountDownLatch(threads);
+        for (int t = 0; t < threads; t++) {
+            Thread th = new Thread(() -> {
+                try (OnnxTensor a = direct(env, Signals.uniform(16, 1), 1, 16);
+                     OnnxTensor b = direct(env, Signals.uniform(16, 2), 1, 16);
+                     OnnxTensor y = direct(env, new float[16], 1, 16)) {
+                    Map<String, OnnxTensor> in = Map.of("a", a, "b", b);
+                    Map<String, OnnxValue> pinned = Map.of("y", y);
+                    while (!stop.get()) {
+                        try (OrtSession.Result r = s.run(in, pinned)) {
+                            if (measuring.get()) {
+                                calls.increment();
+                            }
+                        }
+                    }
+                } catch (OrtException e) {
+                    throw new IllegalStateException(e);
+                } finally {
+                    done.countDown();
+                }
+            });
+            th.start();
+        }
+        Thread.sleep(1000);
+        measuring.set(true);
+        long t0 = System.nanoTime();
+        Thread.sleep((long) (seconds * 1000));
+        measuring.set(false);
+        long t1 = System.nanoTime();
+        stop.set(true);
+        done.await();
+        return calls.sum() / ((t1 - t0) / 1e9);
+    }
+
+    /** Silero VAD over 60 s of 16 kHz audio in 512-sample frames, state fed back by hand. */
+    private static void vad(OrtEnvironment env, String model, Map<String, Object> out) throws Exception {
+        float[] audio = Signals.speechLike(60, 16000);
+        int frame = 512;
+        int frames = audio.length / frame;
+        Samples perFrame = new Samples(frames * 8);
+        double probabilitySum = 0;
+        try (OrtSession s = env.createSession(model, options(1));
+             OnnxTensor sr = OnnxTensor.createTensor(env, 16000L)) {
+            FloatBuffer frameBuf = ByteBuffer.allocateDirect(frame * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            for (int round = 0; round < 6; round++) {
+                OnnxTensor h = direct(env, new float[2 * 64], 2, 1, 64);
+                OnnxTensor c = direct(env, new float[2 * 64], 2, 1, 64);
+                OrtSession.Result previous = null;
+                double sum = 0;
+                for (int f = 0; f < frames; f++) {
+                    long t0 = System.nanoTime();
+                    frameBuf.clear();
+                    frameBuf.put(audio, f * frame, frame).rewind();
+                    OrtSession.Result r;
+                    try (OnnxTensor x = OnnxTensor.createTensor(env, frameBuf, new long[] {1, frame})) {
+                        r = s.run(Map.of("input", x, "sr", sr, "h", h, "c", c));
+                    }
+                    float p = ((float[][]) r.get("output").get().getValue())[0][0];
+                    // The next frame's state is this frame's output tensors, used in place (no copy).
+                    h = (OnnxTensor) r.get("hn").get();
+                    c = (OnnxTensor) r.get("cn").get();
+                    if (previous != null) {
+                        previous.close();
+                    }
+                    previous = r;
+                    long t1 = System.nanoTime();
+                    sum += p;
+                    if (round > 0) { // round 0 is warm-up
+                        perFrame.add(t1 - t0);
+                    }
+                }
+                if (previous != null) {
+                    previous.close();
+                }
+                probabilitySum = sum;
+            }
+        }
+        out.put("frames", frames);
+        out.put("per_frame", perFrame.summaryMicros());
+        out.put("probability_sum", Math.round(probabilitySum * 1e4) / 1e4);
+    }
+
+    /** Peak RSS running the PP-OCRv4 detector on a 480x640 image, 20 runs. */
+    private static void ocrRss(OrtEnvironment env, String model, Map<String, Object> out) throws Exception {
+        float[] image = Signals.uniform(3 * 480 * 640, 7);
+        Samples lat = new Samples(32);
+        try (OrtSession s = env.createSession(model, options(1));
+             OnnxTensor x = direct(env, image, 1, 3, 480, 640)) {
+            for (int i = 0; i < 20; i++) {
+                long t0 = System.nanoTime();
+                try (OrtSession.Result r = s.run(Map.of("x", x))) {
+                    if (r.size() != 1) {
+                        throw new AssertionError();
+                    }
+                }
+                if (i >= 2) {
+                    lat.add(System.nanoTime() - t0);
+                }
+            }
+        }
+        out.put("latency", lat.summaryMicros());
+        out.put("peak_rss_mib", Math.round(Samples.peakRssMiB()));
+    }
+}
