@@ -352,6 +352,8 @@ public final class OnnxGraph {
         }
         List<Integer> cycle = new ArrayList<>(walk.subList(position.get(v), walk.size()));
         Collections.reverse(cycle); // walked against the edges; report in data-flow order
+        int first = cycle.indexOf(Collections.min(cycle));
+        Collections.rotate(cycle, -first); // start at the node written first, for stable messages
         return cycle;
     }
 

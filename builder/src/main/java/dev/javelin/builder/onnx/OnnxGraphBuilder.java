@@ -150,8 +150,14 @@ public final class OnnxGraphBuilder {
         return m.build();
     }
 
-    /** A tensor ValueInfoProto; dims are numbers (fixed), strings (symbolic) or null (unknown). */
+    /**
+     * A tensor ValueInfoProto; dims are numbers (fixed), strings (symbolic) or null (unknown). A lone
+     * {@code null} argument (which Java passes as a null array) means one unknown dim.
+     */
     public static ValueInfoProto tensorValue(String name, ElementType type, Object... dims) {
+        if (dims == null) {
+            dims = new Object[] {null};
+        }
         TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
         for (Object d : dims) {
             TensorShapeProto.Dimension.Builder db = TensorShapeProto.Dimension.newBuilder();
