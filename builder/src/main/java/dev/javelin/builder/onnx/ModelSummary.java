@@ -33,7 +33,8 @@ import java.util.stream.Collectors;
  * @param initializerCount   initializers in all graphs
  * @param initializerBytes   dense size of all initializers, wherever stored
  * @param externalBytes      the part of {@code initializerBytes} kept in external data files
- * @param constantBytes      dense size of tensors held by Constant nodes (some exporters keep weights there)
+ * @param constantBytes      dense size of tensors held in node attributes (Constant, ConstantOfShape, ...;
+ *                           some exporters keep all weights in Constant nodes)
  * @param tensorRtVersion    the TensorRT version the op check is for
  * @param tensorRtUnsupported op types TensorRT cannot build, most frequent first
  */

@@ -98,7 +98,7 @@ class InspectCommandTest {
                 .node("Unique").name("uniq").inputs("x").outputs("u").add()
                 .node("FastGelu").domain("com.microsoft").name("gelu").inputs("x", "bias").outputs("g").add()
                 .node("Unique").name("uniq2").inputs("g").outputs("u2").add()
-                .output("u", ElementType.FLOAT, "k").output("u2", ElementType.FLOAT, null)
+                .output("u", ElementType.FLOAT, "k").output("u2", ElementType.FLOAT, (Object) null)
                 .buildModel();
         Path p = tmp.resolve("unsupported.onnx");
         Files.write(p, m.toByteArray());
@@ -151,7 +151,7 @@ class InspectCommandTest {
         ModelProto m = OnnxGraphBuilder.graph("g").opset("", 17)
                 .input("n", ElementType.INT64)
                 .node("HannWindow").name("w").inputs("n").outputs("y").add()
-                .output("y", ElementType.FLOAT, null).buildModel();
+                .output("y", ElementType.FLOAT, (Object) null).buildModel();
         Path p = tmp.resolve("window.onnx");
         Files.write(p, m.toByteArray());
         JsonNode now = new ObjectMapper().readTree(run("--json", p.toString()).out());

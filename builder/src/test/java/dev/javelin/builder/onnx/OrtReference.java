@@ -10,6 +10,7 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.onnxruntime.ConstTensorTypeAndShapeInfo;
 import org.bytedeco.onnxruntime.Env;
+import org.bytedeco.onnxruntime.LongVector;
 import org.bytedeco.onnxruntime.MemoryInfo;
 import org.bytedeco.onnxruntime.RunOptions;
 import org.bytedeco.onnxruntime.Session;
@@ -58,6 +59,7 @@ final class OrtReference {
     }
 
     /** Opens the model in ONNX Runtime (which reads any external data) and reads its signature. */
+    @SuppressWarnings("try") // the scope frees every native object created inside it
     static Signature signature(Path model) {
         env();
         try (PointerScope scope = new PointerScope()) {
@@ -78,7 +80,10 @@ final class OrtReference {
         ConstTensorTypeAndShapeInfo info = type.GetTensorTypeAndShapeInfo();
         int rank = (int) info.GetDimensionsCount();
         long[] dims = new long[rank];
-        info.GetDimensions(dims, rank);
+        LongVector shape0 = info.GetShape();
+        for (int d = 0; d < rank; d++) {
+            dims[d] = shape0.get(d);
+        }
         PointerPointer<BytePointer> symbols = new PointerPointer<>(Math.max(rank, 1));
         info.GetSymbolicDimensions(symbols, rank);
         List<Object> shape = new ArrayList<>();
@@ -95,6 +100,7 @@ final class OrtReference {
     }
 
     /** Runs a model with one float input and returns one float output. */
+    @SuppressWarnings("try")
     static float[] runFloat(Path model, String input, float[] data, long[] shape, String output) {
         env();
         try (PointerScope scope = new PointerScope()) {

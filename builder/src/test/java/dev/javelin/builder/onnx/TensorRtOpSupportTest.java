@@ -132,7 +132,7 @@ class TensorRtOpSupportTest {
                 .node("Unique").name("u_inner").inputs("v").outputs("uq").add()
                 .node("Identity").inputs("cond").outputs("cond_out").add()
                 .node("Identity").inputs("v").outputs("v_out").add()
-                .output("cond_out", ElementType.BOOL).output("v_out", ElementType.FLOAT, 4).output("uq", ElementType.FLOAT, null)
+                .output("cond_out", ElementType.BOOL).output("v_out", ElementType.FLOAT, 4).output("uq", ElementType.FLOAT, (Object) null)
                 .build();
         FunctionProto fn = FunctionProto.newBuilder().setName("MyDet").setDomain("custom")
                 .addInput("a").addOutput("b")
@@ -145,7 +145,7 @@ class TensorRtOpSupportTest {
                 .node("Loop").name("loop").inputs("n", "c", "x").outputs("v_final", "uq_all").attr("body", body).add()
                 .node("MyDet").domain("custom").name("call").inputs("mat").outputs("d").add()
                 .node("FastGelu").domain("com.microsoft").name("fg").inputs("x").outputs("g").add()
-                .output("u", ElementType.FLOAT, null).output("d", ElementType.FLOAT).output("g", ElementType.FLOAT, 4)
+                .output("u", ElementType.FLOAT, (Object) null).output("d", ElementType.FLOAT).output("g", ElementType.FLOAT, 4)
                 .function(fn).buildModel();
         OnnxModel.of(m, null).validate();
         List<Finding> findings = trt.check(m);
