@@ -140,7 +140,7 @@ public final class InspectCommand implements Callable<Integer> {
                 .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "))});
         head.add(new String[] {"Weights", s.initializerCount() + " initializers, " + bytes(s.initializerBytes())
                 + (s.externalBytes() > 0 ? " (" + bytes(s.externalBytes()) + " in external data)" : "")
-                + (s.constantBytes() > 0 ? "; node attributes (Constant...) hold " + bytes(s.constantBytes()) : "")});
+                + (s.constantBytes() > 0 ? "; attribute tensors (Constant nodes, ...) " + bytes(s.constantBytes()) : "")});
         int mainNodes = m.proto().getGraph().getNodeCount();
         head.add(new String[] {"Nodes", s.nodeCount() + " in " + s.ops().size() + " op types"
                 + (s.subgraphCount() > 0 ? " (" + (s.nodeCount() - mainNodes) + " of them inside "
