@@ -1,6 +1,5 @@
 package dev.javelin.builder.onnx;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.javelin.builder.onnx.proto.ModelProto;
@@ -379,11 +378,6 @@ public final class OnnxModel {
                 // best effort: a leftover temporary file is harmless
             }
         }
-    }
-
-    /** Serialized bytes of the proto, for callers that hand the model to a runtime in memory. */
-    public ByteString toByteString() {
-        return proto.toByteString();
     }
 
     @Override

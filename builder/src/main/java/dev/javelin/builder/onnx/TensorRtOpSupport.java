@@ -386,9 +386,12 @@ public final class TensorRtOpSupport {
                 c.addAll(n.getOutputList());
             }
         }
-        // A graph input shadows an outer constant of the same name.
+        // A graph input (e.g. a Loop body's carried value) shadows an outer constant of the same name,
+        // unless an initializer of this graph gives it a value.
+        Set<String> ownInitializers = new HashSet<>();
+        g.getInitializerList().forEach(t -> ownInitializers.add(t.getName()));
         g.getInputList().forEach(v -> {
-            if (!g.getInitializerList().stream().anyMatch(t -> t.getName().equals(v.getName()))) {
+            if (!ownInitializers.contains(v.getName())) {
                 c.remove(v.getName());
             }
         });
