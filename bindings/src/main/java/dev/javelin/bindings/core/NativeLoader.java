@@ -301,8 +301,9 @@ public final class NativeLoader {
             int[] v = new int[1];
             int status = org.bytedeco.cuda.global.cudart.cudaRuntimeGetVersion(v);
             String version = status == 0 ? cudaVersion(v[0]) : null;
-            return new Probe(stack, true, version, "bytedeco cuda preset loaded"
-                    + (version == null ? "" : " (CUDA runtime " + version + ")"), attempts, null);
+            String built = cudaVersion(org.bytedeco.cuda.global.cudart.CUDART_VERSION);
+            return new Probe(stack, true, version, "CUDA runtime " + (version == null ? "(version unknown)" : version)
+                    + " loaded (bytedeco JNI built for " + built + ")", attempts, null);
         } catch (LinkageError e) {
             return unavailable(stack, "the CUDA runtime libraries could not be loaded: " + rootMessage(e), attempts, e);
         }

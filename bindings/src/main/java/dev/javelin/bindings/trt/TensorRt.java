@@ -14,6 +14,33 @@ public final class TensorRt {
     private TensorRt() {
     }
 
+    private static volatile TrtLogger logger;
+
+    /**
+     * The process-wide {@link TrtLogger}, created on first use. It lives here, not on the logger class,
+     * because initialising any {@code ILogger} subclass runs the preset's static initialiser, which loads the
+     * TensorRT JNI library: {@link NativeLoader} must answer first so a missing TensorRT is a typed error.
+     *
+     * @throws dev.javelin.bindings.core.NativeLibraryUnavailableException if TensorRT cannot be loaded
+     */
+    public static org.bytedeco.tensorrt.nvinfer.ILogger logger() {
+        return sharedLogger();
+    }
+
+    static TrtLogger sharedLogger() {
+        TrtLogger l = logger;
+        if (l == null) {
+            NativeLoader.require(NativeLoader.Stack.TENSORRT);
+            synchronized (TensorRt.class) {
+                if (logger == null) {
+                    logger = new TrtLogger();
+                }
+                l = logger;
+            }
+        }
+        return l;
+    }
+
     /** {@code "10.15.1"}: what the bytedeco JNI was built for. */
     public static String builtVersion() {
         return BUILT_MAJOR + "." + BUILT_MINOR + "." + BUILT_PATCH;

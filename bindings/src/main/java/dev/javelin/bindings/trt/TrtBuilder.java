@@ -37,7 +37,7 @@ public final class TrtBuilder extends NativeHandle {
     /** Creates a builder; the caller owns it. */
     public static TrtBuilder create() {
         NativeLoader.require(NativeLoader.Stack.TENSORRT);
-        TrtLogger logger = TrtLogger.shared();
+        TrtLogger logger = TensorRt.sharedLogger();
         logger.clearLastError();
         // Owned: deleted through its deleting destructor when closed.
         IBuilder b = nvinfer.createInferBuilder(logger);
@@ -56,7 +56,7 @@ public final class TrtBuilder extends NativeHandle {
      */
     public TrtNetwork parseOnnx(byte[] onnx, String modelPath) {
         checkOpen();
-        TrtLogger logger = TrtLogger.shared();
+        TrtLogger logger = TensorRt.sharedLogger();
         logger.clearLastError();
         INetworkDefinition net = builder.get().createNetworkV2(STRONGLY_TYPED);
         if (net == null || net.isNull()) {
@@ -102,7 +102,7 @@ public final class TrtBuilder extends NativeHandle {
         checkOpen();
         network.checkUsable();
         IBuilder b = builder.get();
-        TrtLogger.shared().clearLastError();
+        TensorRt.sharedLogger().clearLastError();
         IBuilderConfig c = b.createBuilderConfig();
         if (c == null || c.isNull()) {
             throw TrtErrors.failure("IBuilder.createBuilderConfig");

@@ -60,7 +60,7 @@ public final class TrtEngine extends NativeHandle {
     /** Creates an execution context with its own scratch memory; the caller owns it. */
     public TrtExecutionContext createExecutionContext() {
         checkOpen();
-        TrtLogger.shared().clearLastError();
+        TensorRt.sharedLogger().clearLastError();
         // Owned by the caller; deleted before the engine.
         IExecutionContext ctx = engine.get().createExecutionContext();
         if (ctx == null || ctx.isNull()) {
@@ -95,7 +95,7 @@ public final class TrtEngine extends NativeHandle {
     /** The engine as a plan, for caching; copies the bytes out of TensorRT's buffer, which is then deleted. */
     public byte[] serialize() {
         checkOpen();
-        TrtLogger.shared().clearLastError();
+        TensorRt.sharedLogger().clearLastError();
         IHostMemory mem = engine.get().serialize();
         if (mem == null || mem.isNull()) {
             throw TrtErrors.failure("ICudaEngine.serialize");

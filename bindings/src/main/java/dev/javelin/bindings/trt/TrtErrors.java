@@ -12,7 +12,7 @@ final class TrtErrors {
 
     /** The exception for a failed {@code call}, with the last error TensorRT logged on this thread. */
     static NativeCallException failure(String call) {
-        String logged = TrtLogger.shared().takeLastError();
+        String logged = TensorRt.sharedLogger().takeLastError();
         return new NativeCallException(call, STATUS, -1, logged == null ? "no error logged by TensorRT" : logged);
     }
 }

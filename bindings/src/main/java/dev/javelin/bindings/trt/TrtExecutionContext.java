@@ -33,7 +33,7 @@ public final class TrtExecutionContext extends NativeHandle {
         for (int i = 0; i < shape.length; i++) {
             dims.d(i, shape[i]);
         }
-        TrtLogger.shared().clearLastError();
+        TensorRt.sharedLogger().clearLastError();
         if (!context.get().setInputShape(name, dims)) {
             throw TrtErrors.failure("IExecutionContext.setInputShape(" + name + ", " + Arrays.toString(shape) + ")");
         }
@@ -54,7 +54,7 @@ public final class TrtExecutionContext extends NativeHandle {
     /** Binds tensor {@code name} to device address {@code address} (borrowed; must live until the work is done). */
     public void setTensorAddress(String name, long address) {
         checkOpen();
-        TrtLogger.shared().clearLastError();
+        TensorRt.sharedLogger().clearLastError();
         if (!context.get().setTensorAddress(name, new RawPointer(address))) {
             throw TrtErrors.failure("IExecutionContext.setTensorAddress(" + name + ")");
         }
@@ -72,7 +72,7 @@ public final class TrtExecutionContext extends NativeHandle {
             stream = new CUstream_st(new RawPointer(handle));
             streamHandle = handle;
         }
-        TrtLogger.shared().clearLastError();
+        TensorRt.sharedLogger().clearLastError();
         if (!context.get().enqueueV3(stream)) {
             throw TrtErrors.failure("IExecutionContext.enqueueV3(stream " + id + ")");
         }

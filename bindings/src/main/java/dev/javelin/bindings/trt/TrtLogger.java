@@ -1,6 +1,5 @@
 package dev.javelin.bindings.trt;
 
-import dev.javelin.bindings.core.NativeLoader;
 import org.bytedeco.tensorrt.nvinfer.ILogger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,34 +9,19 @@ import org.slf4j.LoggerFactory;
  * subclass) to SLF4J logger {@code dev.javelin.tensorrt}: internal errors and errors at ERROR, warnings at
  * WARN, info at DEBUG (TensorRT's INFO is build chatter), verbose at TRACE.
  *
- * <p>One instance serves the process: TensorRT keeps the first logger it is given globally, and the
- * object must outlive every runtime and builder, so it is held in a static field and never freed. The last
+ * <p>One instance serves the process ({@link TensorRt#logger()}): TensorRT keeps the first logger it is
+ * given globally, and the object must outlive every runtime and builder, so it is held in a static field
+ * and never freed. The last
  * error logged on each thread is kept so a failing call (TensorRT reports most failures as a null result
  * plus a log line) can put TensorRT's own words into its exception.
  */
 public final class TrtLogger extends ILogger {
     private static final Logger LOG = LoggerFactory.getLogger("dev.javelin.tensorrt");
-    private static volatile TrtLogger shared;
 
     private final ThreadLocal<String> lastError = new ThreadLocal<>();
 
-    private TrtLogger() {
+    TrtLogger() {
         super(); // allocates the C++ adapter that forwards ILogger::log to this object
-    }
-
-    /** The process-wide logger, created on first use; TensorRT must be loadable. */
-    public static TrtLogger shared() {
-        TrtLogger l = shared;
-        if (l == null) {
-            NativeLoader.require(NativeLoader.Stack.TENSORRT);
-            synchronized (TrtLogger.class) {
-                if (shared == null) {
-                    shared = new TrtLogger();
-                }
-                l = shared;
-            }
-        }
-        return l;
     }
 
     @Override

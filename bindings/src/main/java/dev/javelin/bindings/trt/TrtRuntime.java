@@ -28,7 +28,7 @@ public final class TrtRuntime extends NativeHandle {
      */
     public static TrtRuntime create() {
         NativeLoader.require(NativeLoader.Stack.TENSORRT);
-        TrtLogger logger = TrtLogger.shared();
+        TrtLogger logger = TensorRt.sharedLogger();
         logger.clearLastError();
         // Owned: deleted through its deleting destructor when closed.
         IRuntime r = nvinfer.createInferRuntime(logger);
@@ -55,7 +55,7 @@ public final class TrtRuntime extends NativeHandle {
     }
 
     private TrtEngine deserialize(BytePointer blob, long size) {
-        TrtLogger.shared().clearLastError();
+        TensorRt.sharedLogger().clearLastError();
         // Owned by the caller; TensorRT copies what it needs, so the blob can go right after.
         ICudaEngine engine = runtime.get().deserializeCudaEngine(blob, size);
         if (engine == null || engine.isNull()) {
