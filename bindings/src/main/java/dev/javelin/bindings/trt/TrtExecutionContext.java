@@ -45,12 +45,6 @@ public final class TrtExecutionContext extends NativeHandle {
         return TrtEngine.dims(context.get().getTensorShape(name));
     }
 
-    /** Whether every dynamic input has a shape. */
-    public boolean allInputShapesSpecified() {
-        checkOpen();
-        return context.get().allInputShapesSpecified();
-    }
-
     /** Binds tensor {@code name} to device address {@code address} (borrowed; must live until the work is done). */
     public void setTensorAddress(String name, long address) {
         checkOpen();

@@ -60,6 +60,7 @@ class DeletingDestructorTest {
         try (TrtObject<RawPointer> owner = new TrtObject<>(new RawPointer(config), "IBuilderConfig-like",
                 TrtAbi.INOCOPY_DELETING_DESTRUCTOR)) {
             assertEquals(0, call("mirror_deletions"));
+            assertEquals(config, owner.get().address());
         }
         assertEquals(1, call("mirror_destructions"));
         assertEquals(1, call("mirror_deletions"));
