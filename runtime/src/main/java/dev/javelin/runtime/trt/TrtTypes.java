@@ -78,7 +78,7 @@ final class TrtTypes {
         if (needed < 0) {
             throw new IllegalArgumentException("negative size " + needed);
         }
-        if (needed <= current) {
+        if (needed <= current && current > 0) {
             return current;
         }
         long target = Math.max(Math.max(needed, 1), current + current / 2);
