@@ -15,7 +15,6 @@ import dev.javelin.runtime.spi.Availability;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,14 +22,14 @@ import org.junit.jupiter.api.io.TempDir;
 class TensorRtBackendNoGpuTest {
     private static final SessionOptions TRT = SessionOptions.builder().backend(BackendKind.TENSORRT).build();
 
-    @BeforeAll
-    static void noDriverHere() {
+    private static void noDriverHere() {
         org.junit.jupiter.api.Assumptions.assumeFalse(NativeLoader.probe(NativeLoader.Stack.CUDA_DRIVER).available(),
                 "this machine has an NVIDIA driver; TensorRtGpuTest covers it");
     }
 
     @Test
     void serviceLoaderFindsTheBackendAndItExplainsItself() {
+        noDriverHere();
         List<BackendSelector.Candidate> all = BackendSelector.survey(SessionOptions.defaults());
         BackendSelector.Candidate trt = all.stream().filter(c -> c.backend().kind() == BackendKind.TENSORRT).findFirst().orElseThrow();
         assertTrue(trt.backend() instanceof TensorRtBackend);
@@ -42,6 +41,7 @@ class TensorRtBackendNoGpuTest {
 
     @Test
     void forcedTensorRtFailsWithTheTypedErrorEveryTime(@TempDir Path dir) throws Exception {
+        noDriverHere();
         Path model = Path.of(System.getProperty("javelin.models.dir", "../.models"), "silero_vad.onnx");
         if (!Files.isRegularFile(model)) {
             model = Files.write(dir.resolve("tiny.onnx"), new byte[] {8, 7}); // any non-empty file: the backend refuses first

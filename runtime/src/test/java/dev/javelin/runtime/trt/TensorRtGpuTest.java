@@ -19,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,8 +31,8 @@ class TensorRtGpuTest {
     /** TensorRT may run float32 matrix products in TF32 (10-bit mantissa) on Ampere and newer. */
     private static final float TOLERANCE = 2e-3f;
 
-    @BeforeAll
-    static void needsAGpu() {
+    /** Called first by each test so the skip and its reason show up per test. */
+    private static void needsAGpu() {
         Availability a = new TensorRtBackend().availability(SessionOptions.defaults());
         Assumptions.assumeTrue(a.usable(), "TensorRT is not usable here: " + a.detail());
         Assumptions.assumeTrue(Files.isRegularFile(SILERO), "model missing: run scripts/fetch-models.sh");
@@ -52,6 +51,7 @@ class TensorRtGpuTest {
 
     @Test
     void matchesTheCpuBackendAndTheLanePath(@TempDir Path cache) {
+        needsAGpu();
         boolean cpu = BackendSelector.survey(SessionOptions.defaults()).stream()
                 .anyMatch(c -> c.backend().kind() == BackendKind.CPU && c.availability().usable());
         Assumptions.assumeTrue(cpu, "the ONNX Runtime CPU backend is the reference and is not on the class path");
