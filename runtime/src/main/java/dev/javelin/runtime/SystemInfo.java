@@ -98,9 +98,15 @@ public record SystemInfo(Os os, Jvm jvm, Jetson jetson, String nvidiaDriver, Str
      * @param available whether it loaded
      * @param version   version found, or {@code null}
      * @param expected  libraries and versions Javelin needs
-     * @param detail    what was loaded, or why not (with every place tried)
+     * @param detail    what was loaded, or why not
+     * @param tried     every mechanism and path tried, with its outcome (for a stack that failed because another
+     *                  did, that one's list)
      */
-    public record NativeStack(String name, boolean available, String version, String expected, String detail) {
+    public record NativeStack(String name, boolean available, String version, String expected, String detail,
+                              List<String> tried) {
+        public NativeStack {
+            tried = List.copyOf(tried);
+        }
     }
 
     /**
@@ -128,8 +134,7 @@ public record SystemInfo(Os os, Jvm jvm, Jetson jetson, String nvidiaDriver, Str
         List<NativeStack> stacks = new ArrayList<>();
         for (NativeLoader.Stack s : NativeLoader.Stack.values()) {
             NativeLoader.Probe p = NativeLoader.probe(s);
-            stacks.add(new NativeStack(s.label(), p.available(), p.version(), s.expected(),
-                    p.available() ? p.detail() : p.failure().getMessage()));
+            stacks.add(new NativeStack(s.label(), p.available(), p.version(), s.expected(), p.detail(), p.attempts()));
         }
         String cudaDriver = null;
         List<Gpu> gpus = new ArrayList<>();
@@ -263,7 +268,7 @@ public record SystemInfo(Os os, Jvm jvm, Jetson jetson, String nvidiaDriver, Str
         List<Object> stacks = new ArrayList<>();
         for (NativeStack s : nativeStacks) {
             stacks.add(ordered("name", s.name(), "available", s.available(), "version", s.version(), "expected", s.expected(),
-                    "detail", s.detail()));
+                    "detail", s.detail(), "tried", s.tried()));
         }
         m.put("native", stacks);
         List<Object> bs = new ArrayList<>();
@@ -303,11 +308,19 @@ public record SystemInfo(Os os, Jvm jvm, Jetson jetson, String nvidiaDriver, Str
         line(sb, "TensorRT", (tensorRt == null ? "not loaded" : tensorRt) + " (bindings built for " + tensorRtBuiltFor + ")");
         line(sb, "ONNX Runtime", onnxRuntime == null ? "not loaded" : onnxRuntime);
         sb.append('\n').append("Native libraries:\n");
+        java.util.Set<List<String>> shown = new java.util.HashSet<>();
+        String indent = " ".repeat(17);
         for (NativeStack s : nativeStacks) {
-            sb.append(String.format(Locale.ROOT, "  %-14s %s%n", s.name(), s.available()
-                    ? "ok" + (s.version() == null ? "" : " " + s.version()) : "unavailable"));
-            if (!s.available()) {
-                sb.append("    ").append(s.detail()).append('\n');
+            if (s.available()) {
+                sb.append(String.format(Locale.ROOT, "  %-14s ok: %s%n", s.name(), s.detail()));
+                continue;
+            }
+            sb.append(String.format(Locale.ROOT, "  %-14s unavailable: %s%n", s.name(), s.detail()));
+            sb.append(indent).append("expected ").append(s.expected()).append('\n');
+            if (!s.tried().isEmpty() && shown.add(s.tried())) {
+                for (int i = 0; i < s.tried().size(); i++) {
+                    sb.append(indent).append(i == 0 ? "tried: " : "       ").append(s.tried().get(i)).append('\n');
+                }
             }
         }
         sb.append('\n').append("Backends (in the order auto tries them):\n");

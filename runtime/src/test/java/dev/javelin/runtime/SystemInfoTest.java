@@ -77,7 +77,8 @@ class SystemInfoTest {
         assertEquals(List.of("CUDA driver", "CUDA runtime", "TensorRT", "ONNX Runtime"),
                 info.nativeStacks().stream().map(SystemInfo.NativeStack::name).toList());
         assertFalse(info.nativeStacks().get(0).available());
-        assertTrue(info.nativeStacks().get(0).detail().contains("libcuda.so.1"));
+        assertEquals("no NVIDIA driver: libcuda.so.1 not found", info.nativeStacks().get(0).detail());
+        assertTrue(info.nativeStacks().get(0).tried().get(0).startsWith("dlopen(libcuda.so.1)"));
         assertEquals(List.of("tensorrt", "cuda", "cpu"), info.backends().stream().map(SystemInfo.BackendStatus::name).toList());
         SystemInfo.BackendStatus trt = info.backends().get(0);
         assertFalse(trt.usable());
@@ -92,6 +93,7 @@ class SystemInfoTest {
         String text = info.toText();
         assertTrue(text.contains("NVIDIA driver: not found"), text);
         assertTrue(text.contains("ONNX Runtime:  1.24.1"), text);
-        assertTrue(text.lines().anyMatch(l -> l.startsWith("  tensorrt  no   CUDA driver is unavailable")), text);
+        assertTrue(text.lines().anyMatch(l -> l.startsWith("  tensorrt  no   CUDA driver unavailable: no NVIDIA driver")), text);
+        assertEquals(1, text.lines().filter(l -> l.contains("tried: dlopen(libcuda.so.1)")).count(), "attempts shown once:\n" + text);
     }
 }

@@ -11,12 +11,12 @@ import java.util.List;
  * cached there) into plain values so the decision ({@link TensorRtAvailability}) is testable anywhere.
  *
  * @param driverLoaded    whether libcuda.so.1 loaded
- * @param driverDetail    what was loaded, or the loader's full explanation of why not
+ * @param driverDetail    what was loaded, or why not and what is expected
  * @param initFailure     {@code cuInit}'s error when the driver loaded but CUDA could not start, else {@code null}
  * @param driverVersion   CUDA driver API version (13010 for 13.1), 0 if unknown
  * @param devices         devices found
  * @param tensorRtLoaded  whether TensorRT (and the CUDA runtime under it) loaded
- * @param tensorRtDetail  TensorRT's version line, or the loader's explanation of why not
+ * @param tensorRtDetail  TensorRT's version line, or why it did not load and what is expected
  * @param tensorRtVersion loaded TensorRT version, or {@code null}
  */
 record GpuFacts(boolean driverLoaded, String driverDetail, String initFailure, int driverVersion,
@@ -29,7 +29,7 @@ record GpuFacts(boolean driverLoaded, String driverDetail, String initFailure, i
     static GpuFacts collect() {
         NativeLoader.Probe driver = NativeLoader.probe(NativeLoader.Stack.CUDA_DRIVER);
         if (!driver.available()) {
-            return new GpuFacts(false, driver.failure().getMessage(), null, 0, List.of(), false, null, null);
+            return new GpuFacts(false, reason(driver), null, 0, List.of(), false, null, null);
         }
         CudaDriver cuda;
         try {
@@ -39,6 +39,11 @@ record GpuFacts(boolean driverLoaded, String driverDetail, String initFailure, i
         }
         NativeLoader.Probe trt = NativeLoader.probe(NativeLoader.Stack.TENSORRT);
         return new GpuFacts(true, driver.detail(), null, cuda.version(), cuda.devices(), trt.available(),
-                trt.available() ? trt.detail() : trt.failure().getMessage(), trt.version());
+                trt.available() ? trt.detail() : reason(trt), trt.version());
+    }
+
+    /** {@code "CUDA driver unavailable: <why>; expected <libraries>"}: the loader's reason without its attempt list. */
+    static String reason(NativeLoader.Probe p) {
+        return p.stack().label() + " unavailable: " + p.detail() + "; expected " + p.stack().expected();
     }
 }

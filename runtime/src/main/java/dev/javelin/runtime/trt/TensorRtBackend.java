@@ -1,5 +1,6 @@
 package dev.javelin.runtime.trt;
 
+import dev.javelin.bindings.core.NativeLoader;
 import dev.javelin.bindings.cuda.CudaDriver;
 import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.BackendUnavailableException;
@@ -43,7 +44,9 @@ public final class TensorRtBackend implements Backend {
     public CompiledModel compile(Path model, SessionOptions options) {
         Availability a = availability(options);
         if (!a.usable()) {
-            throw new BackendUnavailableException(kind().label(), a.detail());
+            // The loader's exception, with every path tried, rides along as the cause (shown with --verbose).
+            NativeLoader.Probe trt = NativeLoader.probe(NativeLoader.Stack.TENSORRT);
+            throw new BackendUnavailableException(kind().label(), a.detail(), trt.available() ? null : trt.failure());
         }
         return TensorRtModel.compile(model, options.deviceId(), CudaDriver.get().device(options.deviceId()),
                 TensorRtOptions.fromSystemProperties(), new EngineCache(EngineCache.dirFor(options)));

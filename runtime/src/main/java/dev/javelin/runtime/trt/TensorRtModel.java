@@ -219,7 +219,11 @@ final class TensorRtModel implements CompiledModel {
 
     @Override
     public void close() {
-        context.makeCurrent();
+        try {
+            context.makeCurrent();
+        } catch (RuntimeException e) {
+            LOG.warn("cannot make the CUDA context current to close {}: {}", description, e.toString());
+        }
         synchronized (slots) {
             for (int i = slots.size() - 1; i >= 0; i--) {
                 try {

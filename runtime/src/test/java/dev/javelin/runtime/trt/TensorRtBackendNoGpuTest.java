@@ -35,7 +35,8 @@ class TensorRtBackendNoGpuTest {
         assertTrue(trt.backend() instanceof TensorRtBackend);
         Availability a = trt.availability();
         assertFalse(a.usable());
-        assertTrue(a.detail().startsWith("CUDA driver is unavailable: no NVIDIA driver: libcuda.so.1 not found"), a.detail());
+        assertEquals("CUDA driver unavailable: no NVIDIA driver: libcuda.so.1 not found; expected libcuda.so.1 "
+                + "(NVIDIA driver >= R580 for CUDA 13.1)", a.detail());
         assertTrue(a.detail().contains("R580"), a.detail());
     }
 
@@ -53,12 +54,15 @@ class TensorRtBackendNoGpuTest {
             assertEquals("tensorrt", e.backend());
             if (first == null) {
                 first = e.getMessage();
-                assertTrue(first.startsWith("backend 'tensorrt' is unavailable: CUDA driver is unavailable"), first);
+                assertTrue(first.startsWith("backend 'tensorrt' is unavailable: CUDA driver unavailable: no NVIDIA driver"), first);
             }
             assertEquals(first, e.getMessage());
             BackendUnavailableException direct = assertThrows(BackendUnavailableException.class,
                     () -> new TensorRtBackend().compile(m, TRT));
             assertEquals(first, direct.getMessage());
+            // Called directly, the backend attaches the loader's exception with every path tried.
+            assertTrue(direct.getCause() instanceof dev.javelin.bindings.core.NativeLibraryUnavailableException, "cause: " + direct.getCause());
+            assertTrue(direct.getCause().getMessage().contains("tried: dlopen(libcuda.so.1)"), direct.getCause().getMessage());
         }
     }
 }
