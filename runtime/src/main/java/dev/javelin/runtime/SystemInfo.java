@@ -165,6 +165,7 @@ public record SystemInfo(Os os, Jvm jvm, Jetson jetson, String nvidiaDriver, Str
         try {
             found = BackendSelector.survey(SessionOptions.defaults());
         } catch (RuntimeException | LinkageError e) {
+            // Another backend breaking its never-throw contract must not take the diagnostics down with it.
             found = List.of();
         }
         for (BackendKind kind : List.of(BackendKind.TENSORRT, BackendKind.CUDA, BackendKind.CPU)) {

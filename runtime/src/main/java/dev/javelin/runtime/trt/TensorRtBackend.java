@@ -35,7 +35,8 @@ public final class TensorRtBackend implements Backend {
     public Availability availability(SessionOptions options) {
         try {
             return TensorRtAvailability.evaluate(GpuFacts.collect(), options.deviceId());
-        } catch (RuntimeException | LinkageError e) {
+        } catch (RuntimeException e) {
+            // Native loading failures are already typed by NativeLoader; this guards the contract (never throw).
             return Availability.unusable("TensorRT availability check failed: " + e);
         }
     }
