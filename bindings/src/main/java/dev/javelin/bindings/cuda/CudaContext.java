@@ -7,6 +7,10 @@ import dev.javelin.bindings.core.NativeHandle;
  * ONNX Runtime's CUDA provider use, so memory and streams made here can be handed to them. Closing
  * releases the reference; the driver destroys the context when the last reference goes.
  *
+ * <p>Why the primary context and not {@code cuCtxCreate}: a context Javelin created would be invisible to
+ * TensorRT and the CUDA runtime (device pointers and streams are per context), and {@code cuCtxCreate}'s
+ * signature changed in CUDA 13 ({@code cuCtxCreate_v4}); retaining the primary context works with every driver.
+ *
  * <p>Driver API calls act on the calling thread's current context, so every class of this package calls
  * {@link #makeCurrent()} before it allocates, copies or frees.
  */

@@ -209,8 +209,10 @@ public final class EngineCache {
 
     private static OptimizationProfile readProfile(JsonNode n) {
         Map<String, OptimizationProfile.Range> m = new LinkedHashMap<>();
-        n.fields().forEachRemaining(e -> m.put(e.getKey(), new OptimizationProfile.Range(
-                longs(e.getValue().path("min")), longs(e.getValue().path("opt")), longs(e.getValue().path("max")))));
+        for (Map.Entry<String, JsonNode> e : n.properties()) {
+            m.put(e.getKey(), new OptimizationProfile.Range(
+                    longs(e.getValue().path("min")), longs(e.getValue().path("opt")), longs(e.getValue().path("max"))));
+        }
         return new OptimizationProfile(m);
     }
 
