@@ -8,12 +8,14 @@ public class NativeCallException extends RuntimeException {
     private final String call;
     private final String status;
     private final int code;
+    private final String detail;
 
     public NativeCallException(String call, String status, int code, String detail) {
         super(call + " failed: " + status + " (" + code + ")" + (detail == null || detail.isEmpty() ? "" : ": " + detail));
         this.call = call;
         this.status = status;
         this.code = code;
+        this.detail = detail;
     }
 
     /** The native call, with its salient arguments. */
@@ -29,5 +31,10 @@ public class NativeCallException extends RuntimeException {
     /** The numeric status. */
     public int code() {
         return code;
+    }
+
+    /** The library's own description of the status (e.g. {@code "out of memory"}), or {@code null}. */
+    public String detail() {
+        return detail;
     }
 }

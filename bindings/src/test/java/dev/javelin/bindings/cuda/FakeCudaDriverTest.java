@@ -1,0 +1,221 @@
+package dev.javelin.bindings.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.jna.NativeLibrary;
+import dev.javelin.bindings.core.NativeCallException;
+import dev.javelin.bindings.core.NativeLibraryUnavailableException;
+import dev.javelin.bindings.core.NativeLoader;
+import dev.javelin.bindings.testing.NativeTestBuild;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs the real JNA driver binding against a fake libcuda compiled from the real {@code cuda.h}
+ * ({@code src/test/native/fake_cuda.c}); the surefire execution {@code fake-cuda-driver} runs this class
+ * alone, in its own JVM, with {@code -Djavelin.cuda.driver} pointing at the fake. Registration itself
+ * checks that every entry point {@link CudaDriverApi} binds exists under the name cuda.h gives it.
+ */
+class FakeCudaDriverTest {
+    private static NativeLibrary fake;
+
+    @BeforeAll
+    static void buildFakeDriver() {
+        String configured = System.getProperty(NativeLoader.CUDA_DRIVER_PATH_PROPERTY);
+        org.junit.jupiter.api.Assumptions.assumeTrue(configured != null,
+                "runs only in the fake-cuda-driver surefire execution");
+        Path lib = NativeTestBuild.build("fake-cuda", "libcuda.so.1", "gcc", "fake_cuda.c",
+                List.of("-I" + NativeTestBuild.cudaInclude(), "-Wl,-soname,libcuda.so.1"));
+        assertEquals(Path.of(configured).toAbsolutePath().normalize(), lib.normalize());
+        fake = NativeLibrary.getInstance(lib.toString());
+    }
+
+    private static int counter(String name) {
+        return fake.getFunction(name).invokeInt(new Object[0]);
+    }
+
+    @AfterEach
+    void everythingReleased() {
+        assertEquals(0, counter("fake_live_device_allocations"), "device allocations leaked");
+        assertEquals(0, counter("fake_live_pinned_allocations"), "pinned allocations leaked");
+        assertEquals(0, counter("fake_live_streams"), "streams leaked");
+        assertEquals(0, counter("fake_live_events"), "events leaked");
+        assertEquals(0, counter("fake_primary_refs"), "primary context references leaked");
+    }
+
+    @Test
+    void probeReportsTheDriverAndItsVersion() {
+        NativeLoader.Probe p = NativeLoader.probe(NativeLoader.Stack.CUDA_DRIVER);
+        assertTrue(p.available(), p.detail());
+        assertEquals("13.1", p.version());
+        assertTrue(p.detail().contains("libcuda.so.1"), p.detail());
+    }
+
+    @Test
+    void devicesAndProperties() {
+        CudaDriver d = CudaDriver.get();
+        assertEquals(13010, d.version());
+        assertEquals(1, d.deviceCount());
+        CudaDeviceInfo dev = d.device(0);
+        assertEquals("Javelin Fake GPU", dev.name());
+        assertEquals(86, dev.computeCapability());
+        assertEquals("8.6", dev.computeCapabilityString());
+        assertEquals(1L << 30, dev.totalMemory());
+        assertEquals(84, dev.multiprocessors());
+        assertFalse(dev.integrated());
+        assertTrue(dev.canMapHostMemory());
+        assertThrows(IllegalArgumentException.class, () -> d.device(1));
+        long[] mem = d.memoryInfo(0);
+        assertEquals(1L << 30, mem[0]);
+        assertEquals(1L << 30, mem[1]);
+    }
+
+    @Test
+    void roundTripThroughDeviceMemory() {
+        byte[] data = new byte[4 << 20];
+        new Random(7).nextBytes(data);
+        try (CudaContext ctx = CudaContext.primary(0);
+             CudaStream stream = CudaStream.create(ctx);
+             PinnedHostBuffer in = PinnedHostBuffer.allocate(ctx, data.length, false);
+             PinnedHostBuffer out = PinnedHostBuffer.allocate(ctx, data.length, false);
+             DeviceBuffer a = DeviceBuffer.allocate(ctx, data.length);
+             DeviceBuffer b = DeviceBuffer.allocate(ctx, data.length)) {
+            assertEquals((1L << 30) - 2L * data.length, CudaDriver.get().memoryInfo(0)[0], "free memory drops by the allocations");
+            in.buffer().put(data);
+            a.copyFromHost(in.address(), 0, data.length, stream);
+            b.copyFrom(a, data.length, stream);
+            b.copyToHost(out.address(), 0, data.length, stream);
+            stream.synchronize();
+            byte[] back = new byte[data.length];
+            out.buffer().get(back);
+            assertArrayEquals(data, back);
+
+            // Direct (pageable) buffers, with an offset into the device buffer.
+            ByteBuffer direct = ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder());
+            direct.putLong(0, 0x0102030405060708L).putLong(8, -1L);
+            a.copyFromHost(direct, stream);
+            ByteBuffer check = ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder());
+            a.copyToHost(check, stream);
+            stream.synchronize();
+            assertEquals(0x0102030405060708L, check.getLong(0));
+            assertEquals(-1L, check.getLong(8));
+
+            b.fill((byte) 0x5A, stream);
+            b.copyToHost(out.address(), 0, data.length, stream);
+            stream.synchronize();
+            assertEquals(0x5A, out.buffer().get(data.length - 1));
+            assertTrue(stream.isIdle());
+        }
+    }
+
+    @Test
+    void failuresNameTheCallTheSizeAndTheDriverStatus() {
+        try (CudaContext ctx = CudaContext.primary(0)) {
+            NativeCallException e = assertThrows(NativeCallException.class, () -> DeviceBuffer.allocate(ctx, 2L << 30));
+            assertEquals("cuMemAlloc(2.0 GiB) failed: CUDA_ERROR_OUT_OF_MEMORY (2): out of memory", e.getMessage());
+            assertEquals("CUDA_ERROR_OUT_OF_MEMORY", e.status());
+            assertEquals(2, e.code());
+            try (CudaStream stream = CudaStream.create(ctx); DeviceBuffer small = DeviceBuffer.allocate(ctx, 64)) {
+                // Checked in Java before any native call.
+                IndexOutOfBoundsException oob = assertThrows(IndexOutOfBoundsException.class,
+                        () -> small.copyToHost(ByteBuffer.allocateDirect(65), stream));
+                assertTrue(oob.getMessage().contains("65 bytes"), oob.getMessage());
+                assertThrows(IllegalArgumentException.class, () -> small.copyFromHost(ByteBuffer.allocate(8), stream));
+                assertThrows(IllegalArgumentException.class, () -> DeviceBuffer.allocate(ctx, 0));
+            }
+        }
+    }
+
+    @Test
+    void workOnAFreshThreadMakesTheContextCurrentItself() throws Exception {
+        // The fake, like the real driver, refuses allocations without a current context on the thread.
+        try (CudaContext ctx = CudaContext.primary(0)) {
+            long bytes = CompletableFuture.supplyAsync(() -> {
+                try (DeviceBuffer b = DeviceBuffer.allocate(ctx, 1024); CudaStream s = CudaStream.create(ctx)) {
+                    b.fill((byte) 1, s);
+                    s.synchronize();
+                    return b.bytes();
+                }
+            }, r -> new Thread(r, "fresh").start()).get();
+            assertEquals(1024, bytes);
+        }
+    }
+
+    @Test
+    void eventsOrderAndTimeWork() {
+        try (CudaContext ctx = CudaContext.primary(0);
+             CudaStream s1 = CudaStream.create(ctx);
+             CudaStream s2 = CudaStream.create(ctx);
+             CudaEvent start = CudaEvent.create(ctx, true);
+             CudaEvent end = CudaEvent.create(ctx, true);
+             CudaEvent marker = CudaEvent.create(ctx, false)) {
+            assertFalse(start.isComplete(), "an event never recorded is not complete");
+            start.record(s1);
+            marker.record(s1);
+            s2.waitFor(marker);
+            end.record(s1);
+            end.synchronize();
+            assertTrue(end.isComplete());
+            float ms = CudaEvent.elapsedMillis(start, end);
+            assertTrue(ms >= 0 && ms < 10_000, "elapsed " + ms);
+            assertThrows(IllegalArgumentException.class, () -> CudaEvent.elapsedMillis(start, marker));
+        }
+    }
+
+    @Test
+    void mappedPinnedMemoryHasADevicePointer() {
+        try (CudaContext ctx = CudaContext.primary(0);
+             PinnedHostBuffer mapped = PinnedHostBuffer.allocate(ctx, 256, true);
+             PinnedHostBuffer plain = PinnedHostBuffer.allocate(ctx, 256, false)) {
+            assertTrue(mapped.devicePointer() != 0);
+            assertThrows(IllegalStateException.class, plain::devicePointer);
+        }
+    }
+
+    @Test
+    void closeIsIdempotentAndUseAfterCloseNamesTheObject() {
+        CudaContext ctx = CudaContext.primary(0);
+        CudaStream stream = CudaStream.create(ctx);
+        DeviceBuffer buf = DeviceBuffer.allocate(ctx, 4 << 20);
+        buf.close();
+        buf.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> buf.fill((byte) 0, stream));
+        assertTrue(e.getMessage().contains("device buffer of 4.0 MiB"), e.getMessage());
+        stream.close();
+        stream.close();
+        ctx.close();
+        ctx.close();
+    }
+
+    @Test
+    void theGpuLibrariesAboveTheDriverReportWhatTheyMiss() {
+        // The bytedeco JNI's libcuda.so.1 dependency is satisfied by the loaded fake (same soname), so what
+        // is reported is the next missing piece: the CUDA runtime if this machine has no libcudart.so.13,
+        // else (a CUDA toolkit is installed here) the first TensorRT dependency the linker cannot find.
+        NativeLoader.Probe rt = NativeLoader.probe(NativeLoader.Stack.CUDA_RUNTIME);
+        NativeLibraryUnavailableException e = assertThrows(NativeLibraryUnavailableException.class,
+                () -> NativeLoader.require(NativeLoader.Stack.TENSORRT));
+        if (rt.available()) {
+            assertTrue(rt.version().startsWith("13."), rt.toString());
+            assertTrue(rt.detail().contains("built for 13.1"), rt.detail());
+            assertTrue(e.getMessage().contains("TensorRT libraries could not be loaded"), e.getMessage());
+            assertTrue(e.getMessage().contains("cannot open shared object file"), e.getMessage());
+        } else {
+            assertTrue(rt.detail().contains("libcudart.so.13"), rt.detail());
+            assertTrue(e.getMessage().contains("needs the CUDA runtime"), e.getMessage());
+            assertTrue(e.getMessage().contains("libcudart.so.13"), e.getMessage());
+        }
+        assertTrue(e.getMessage().contains("libnvinfer.so.10"), "names what is expected: " + e.getMessage());
+    }
+}

@@ -1,0 +1,60 @@
+package dev.javelin.runtime.trt;
+
+import dev.javelin.bindings.core.NativeLoader;
+import dev.javelin.bindings.cuda.CudaDriver;
+import dev.javelin.runtime.BackendKind;
+import dev.javelin.runtime.BackendUnavailableException;
+import dev.javelin.runtime.SessionOptions;
+import dev.javelin.runtime.spi.Availability;
+import dev.javelin.runtime.spi.Backend;
+import dev.javelin.runtime.spi.CompiledModel;
+import java.nio.file.Path;
+
+/**
+ * Runs models as TensorRT engines on an NVIDIA GPU. {@link #compile} parses the ONNX file with TensorRT's
+ * parser into a strongly typed network (precision comes from the graph), derives an optimisation profile
+ * for dynamic dimensions ({@link ProfileDerivation}), builds the engine, and caches it by model, TensorRT
+ * version, compute capability and options ({@link EngineCache}, under {@link SessionOptions#engineCacheDir()}
+ * or {@code ~/.cache/javelin/engines}).
+ *
+ * <p>Needs: an NVIDIA driver for CUDA 13 (R580+), a GPU of compute capability 7.5 or newer, and the CUDA
+ * 13.1 / cuDNN 9 / TensorRT 10.15 libraries (installed, or bundled by the {@code -Pgpu-redist} profile).
+ * Construction loads nothing; {@link #availability} says which of these is missing.
+ */
+public final class TensorRtBackend implements Backend {
+    /** Public no-argument constructor for {@link java.util.ServiceLoader}. */
+    public TensorRtBackend() {
+    }
+
+    @Override
+    public BackendKind kind() {
+        return BackendKind.TENSORRT;
+    }
+
+    @Override
+    public Availability availability(SessionOptions options) {
+        try {
+            return TensorRtAvailability.evaluate(GpuFacts.collect(), options.deviceId());
+        } catch (RuntimeException e) {
+            // Native loading failures are already typed by NativeLoader; this guards the contract (never throw).
+            return Availability.unusable("TensorRT availability check failed: " + e);
+        }
+    }
+
+    @Override
+    public CompiledModel compile(Path model, SessionOptions options) {
+        Availability a = availability(options);
+        if (!a.usable()) {
+            // The loader's exception, with every path tried, rides along as the cause (shown with --verbose).
+            NativeLoader.Probe trt = NativeLoader.probe(NativeLoader.Stack.TENSORRT);
+            throw new BackendUnavailableException(kind().label(), a.detail(), trt.available() ? null : trt.failure());
+        }
+        return TensorRtModel.compile(model, options.deviceId(), CudaDriver.get().device(options.deviceId()),
+                TensorRtOptions.fromSystemProperties(), new EngineCache(EngineCache.dirFor(options)));
+    }
+
+    @Override
+    public String toString() {
+        return "TensorRT backend";
+    }
+}
