@@ -37,6 +37,13 @@ public final class SentenceEmbedder implements AutoCloseable {
     /** Longest token sequence fed to the model: sentence-transformers' max_seq_length for this model. */
     public static final int MAX_TOKENS = 256;
 
+    /** DJL tokenizer options: special tokens, truncation at {@link #MAX_TOKENS}, no padding (done in {@link Batch}). */
+    static final Map<String, String> TOKENIZER_OPTIONS = Map.of(
+            "addSpecialTokens", "true",
+            "padding", "false",
+            "truncation", "true",
+            "maxLength", Integer.toString(MAX_TOKENS));
+
     private static final String INPUT_IDS = "input_ids";
     private static final String ATTENTION_MASK = "attention_mask";
     private static final String TOKEN_TYPE_IDS = "token_type_ids";
@@ -101,12 +108,7 @@ public final class SentenceEmbedder implements AutoCloseable {
      */
     public static SentenceEmbedder open(Path model, InputStream tokenizerJson, SessionOptions options, Path cacheDir)
             throws IOException {
-        Map<String, String> tokenizerOptions = Map.of(
-                "addSpecialTokens", "true",
-                "padding", "false", // batches are padded here, to the longest sentence or a fixed length
-                "truncation", "true",
-                "maxLength", Integer.toString(MAX_TOKENS));
-        HuggingFaceTokenizer tokenizer = Tokenizers.load(tokenizerJson, tokenizerOptions, cacheDir);
+        HuggingFaceTokenizer tokenizer = Tokenizers.load(tokenizerJson, TOKENIZER_OPTIONS, cacheDir);
         try {
             return new SentenceEmbedder(Session.open(model, options), tokenizer);
         } catch (RuntimeException e) {
@@ -136,6 +138,41 @@ public final class SentenceEmbedder implements AutoCloseable {
      */
     public record Batch(Tensor ids, Tensor attentionMask, Tensor tokenTypeIds, int sentences, int tokens)
             implements AutoCloseable {
+        /**
+         * Pads token id sequences with 0 (BERT's [PAD]) to {@code length}, or to the longest when it is 0;
+         * longer sequences are cut keeping their last token ([SEP]) in the last position.
+         */
+        public static Batch of(long[][] tokenIds, int length) {
+            if (tokenIds.length == 0) {
+                throw new IllegalArgumentException("no sentences in the batch");
+            }
+            if (length < 0 || length == 1) {
+                throw new IllegalArgumentException("length must be 0 (longest) or >= 2 ([CLS] and [SEP]), was " + length);
+            }
+            int longest = 0;
+            for (long[] t : tokenIds) {
+                longest = Math.max(longest, t.length);
+            }
+            int seq = length > 0 ? length : longest;
+            Shape shape = Shape.of(tokenIds.length, seq);
+            Tensor ids = Tensor.allocate(DType.INT64, shape);
+            Tensor mask = Tensor.allocate(DType.INT64, shape);
+            Tensor types = Tensor.allocate(DType.INT64, shape); // zeros: single-segment input
+            ByteBuffer ib = ids.buffer();
+            ByteBuffer mb = mask.buffer();
+            for (int b = 0; b < tokenIds.length; b++) {
+                long[] tok = tokenIds[b];
+                int n = Math.min(tok.length, seq);
+                for (int s = 0; s < n; s++) {
+                    long id = (s == n - 1 && n < tok.length) ? tok[tok.length - 1] : tok[s];
+                    int at = (b * seq + s) * Long.BYTES;
+                    ib.putLong(at, id);
+                    mb.putLong(at, 1);
+                }
+            }
+            return new Batch(ids, mask, types, tokenIds.length, seq);
+        }
+
         @Override
         public void close() {
             ids.close();
@@ -165,29 +202,11 @@ public final class SentenceEmbedder implements AutoCloseable {
             throw new IllegalArgumentException("length must be 0 (longest) or >= 2 ([CLS] and [SEP]), was " + length);
         }
         Encoding[] enc = tokenizer.batchEncode(texts);
-        int longest = 0;
-        for (Encoding e : enc) {
-            longest = Math.max(longest, e.getIds().length);
+        long[][] ids = new long[enc.length][];
+        for (int i = 0; i < enc.length; i++) {
+            ids[i] = enc[i].getIds();
         }
-        int seq = length > 0 ? length : longest;
-        Shape shape = Shape.of(texts.size(), seq);
-        Tensor ids = Tensor.allocate(DType.INT64, shape);
-        Tensor mask = Tensor.allocate(DType.INT64, shape);
-        Tensor types = Tensor.allocate(DType.INT64, shape); // zeros: single-segment input
-        ByteBuffer ib = ids.buffer();
-        ByteBuffer mb = mask.buffer();
-        for (int b = 0; b < enc.length; b++) {
-            long[] tok = enc[b].getIds();
-            int n = Math.min(tok.length, seq);
-            for (int s = 0; s < n; s++) {
-                // When cutting, the last kept position gets the sentence's final token ([SEP]).
-                long id = (s == n - 1 && n < tok.length) ? tok[tok.length - 1] : tok[s];
-                int at = (b * seq + s) * Long.BYTES;
-                ib.putLong(at, id);
-                mb.putLong(at, 1);
-            }
-        }
-        return new Batch(ids, mask, types, texts.size(), seq);
+        return Batch.of(ids, length);
     }
 
     /** Unit-length embeddings of the texts, one row per text. */

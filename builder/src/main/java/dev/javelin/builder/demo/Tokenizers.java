@@ -95,7 +95,7 @@ public final class Tokenizers {
         }
         Path file = CacheDir.materialize(loader, resource, cacheDir.resolve("tokenizers").resolve(version(loader)
                 + "-" + platform));
-        System.setProperty(OVERRIDE, file.toString());
+        System.setProperty(OVERRIDE, file.toAbsolutePath().toString()); // System.load needs an absolute path
         LOG.debug("tokenizers native library: {}", file);
         prepared = true;
     }
