@@ -32,10 +32,13 @@ class DemoCommandTest {
         }
         // Each sentence's closest other sentence is its paraphrase: 1<->2, 3<->4, 5<->6.
         int[] closest = {2, 1, 4, 3, 6, 5};
+        int header = lines.indexOf(lines.stream().filter(l -> l.strip().startsWith("cosine")).findFirst().orElseThrow());
+        assertEquals(List.of("cosine", "[1]", "[2]", "[3]", "[4]", "[5]", "[6]", "closest"),
+                List.of(lines.get(header).strip().split("\\s+")));
         for (int i = 0; i < 6; i++) {
-            String row = "[" + (i + 1) + "]";
-            String line = lines.stream().filter(l -> l.strip().startsWith(row + " ")).findFirst().orElseThrow();
+            String line = lines.get(header + 1 + i);
             List<String> cells = List.of(line.strip().split("\\s+"));
+            assertEquals("[" + (i + 1) + "]", cells.get(0), line);
             assertEquals(8, cells.size(), line);
             assertEquals("1.000", cells.get(i + 1), line);
             assertEquals("[" + closest[i] + "]", cells.get(7), line);

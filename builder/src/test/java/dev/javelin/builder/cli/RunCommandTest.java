@@ -94,7 +94,7 @@ class RunCommandTest {
     }
 
     private List<String> args(String... extra) {
-        List<String> a = new ArrayList<>(List.of("run", model.toString(), "--backend", "cpu", "--runs", "3"));
+        List<String> a = new ArrayList<>(List.of("run", model.toString(), "--backend", "cpu"));
         files.forEach((name, f) -> a.addAll(List.of("--input", name + "=" + f)));
         a.addAll(List.of(extra));
         return a;
@@ -103,7 +103,7 @@ class RunCommandTest {
     @Test
     void runsEveryDtypeAndWritesOutputsUnderSafeNames() throws IOException {
         Path out = tmp.resolve("out");
-        Cli.Outcome r = Cli.run(args("--output-dir", out.toString()).toArray(String[]::new));
+        Cli.Outcome r = Cli.run(args("--output-dir", out.toString(), "--runs", "3").toArray(String[]::new));
         assertEquals(0, r.code(), r.toString());
         assertEquals("", r.err(), r.toString());
 
