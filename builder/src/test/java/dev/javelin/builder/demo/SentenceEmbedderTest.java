@@ -226,4 +226,27 @@ class SentenceEmbedderTest {
         assertArrayEquals(alone, inBatch, 1e-5f);
         assertArrayEquals(alone, fixed, 1e-5f);
     }
+
+    @Test
+    void concurrentCallersGetTheSameEmbeddingsAsSequentialOnes() throws Exception {
+        needBackend();
+        float[][] sequential = new float[SENTENCES.size()][];
+        for (int i = 0; i < SENTENCES.size(); i++) {
+            sequential[i] = embedder.embed(List.of(SENTENCES.get(i)))[0];
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<float[]>> futures = new java.util.ArrayList<>();
+            for (int round = 0; round < 5; round++) {
+                for (String s : SENTENCES) {
+                    futures.add(pool.submit(() -> embedder.embed(List.of(s))[0]));
+                }
+            }
+            for (int k = 0; k < futures.size(); k++) {
+                assertArrayEquals(sequential[k % SENTENCES.size()], futures.get(k).get(), 0f, "call " + k);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }
