@@ -30,7 +30,12 @@ public final class HostBuffer extends NativeHandle {
         long misalign = p.address() % ALIGNMENT;
         long offset = misalign == 0 ? 0 : ALIGNMENT - misalign;
         BytePointer aligned = new BytePointer(p).position(offset).capacity(offset + Math.max(bytes, 0));
-        this.buffer = aligned.asBuffer().order(ByteOrder.nativeOrder());
+        // asBuffer() spans the allocation from its base with position = offset (and one byte when bytes == 0);
+        // limit + slice() make the buffer start at the aligned address and hold exactly `bytes`, which Tensor
+        // relies on (its byte size is the buffer's capacity).
+        ByteBuffer whole = aligned.asBuffer();
+        whole.limit(whole.position() + (int) bytes);
+        this.buffer = whole.slice().order(ByteOrder.nativeOrder());
     }
 
     /** Allocates {@code bytes} of zeroed memory; the caller owns the result. */
