@@ -7,8 +7,8 @@ function signal(frames, n) {
   const out = new Float32Array(frames * n);
   let seed = 12345;
   for (let i = 0; i < frames * n; i++) {
-    seed = (seed * 1103515245 + 12345) % 2147483648;          // LCG, exact in doubles (< 2^53)
-    const noise = (seed / 2147483648 - 0.5) * 0.02;
+    seed = (seed * 48271) % 2147483647;                        // MINSTD LCG: products < 2^47, exact in doubles
+    const noise = (seed / 2147483647 - 0.5) * 0.02;
     const frame = Math.floor(i / n);
     let v = noise;
     if (frame >= 5 && frame < 12) {
