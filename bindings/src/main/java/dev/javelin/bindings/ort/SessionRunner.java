@@ -18,6 +18,11 @@ import org.bytedeco.onnxruntime.OrtValue;
  * allocates no JavaCPP native memory and registers no deallocators, so concurrent runners on one
  * session do not contend on JavaCPP's global deallocator list.
  *
+ * <p>Input values are cached per slot: when a caller passes the same memory with the same type and
+ * shape again (a reused input tensor), the value made last time is reused instead of being created and
+ * released again. That is always correct, because such a value only records address, type and shape
+ * and owns nothing; a cached value is used only when the caller passes that same live memory again.
+ *
  * <p>One thread at a time; pool runners to serve many threads. Use:
  * {@code setInput} for every input, {@code run}, {@code takeOutput} for each output you want, then
  * {@code clear} (always, also after a failure).
@@ -34,6 +39,11 @@ public final class SessionRunner implements AutoCloseable {
     private final LongPointer outputSlots;
     private final long[] inputAddr;
     private final long[] outputAddr;
+    // What each cached input value describes: data address, byte length, element type, shape.
+    private final long[] cachedData;
+    private final long[] cachedLength;
+    private final int[] cachedType;
+    private final long[][] cachedShape;
     // The caller's buffers native code reads during run(): held until clear().
     private final Object[] keepAlive;
     private final Scratch scratch = new Scratch();
@@ -55,6 +65,10 @@ public final class SessionRunner implements AutoCloseable {
         this.inputAddr = new long[inputCount];
         this.outputAddr = new long[outputCount];
         this.keepAlive = new Object[inputCount];
+        this.cachedData = new long[inputCount];
+        this.cachedLength = new long[inputCount];
+        this.cachedType = new int[inputCount];
+        this.cachedShape = new long[inputCount][];
     }
 
     /**
@@ -67,11 +81,16 @@ public final class SessionRunner implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("session runner is closed");
         }
-        if (inputAddr[index] != 0) {
-            releaseInput(index);
-        }
         long len = data.remaining();
         long addr = Scratch.Bytes.addressOf(data) + data.position();
+        keepAlive[index] = data;
+        if (inputAddr[index] != 0) {
+            if (cachedData[index] == addr && cachedLength[index] == len && cachedType[index] == elementType
+                    && Arrays.equals(cachedShape[index], shape)) {
+                return;
+            }
+            releaseInput(index);
+        }
         OrtStatus s;
         try {
             // CreateTensorWithDataAsOrtValue: the value is owned by this runner until clear(); the data stays the caller's.
@@ -87,7 +106,10 @@ public final class SessionRunner implements AutoCloseable {
         long v = outSlot.address();
         inputAddr[index] = v;
         inputSlots.put(index, v);
-        keepAlive[index] = data;
+        cachedData[index] = addr;
+        cachedLength[index] = len;
+        cachedType[index] = elementType;
+        cachedShape[index] = shape.clone();
     }
 
     /**
@@ -101,7 +123,7 @@ public final class SessionRunner implements AutoCloseable {
             throw new IllegalStateException("session runner is closed");
         }
         for (int i = 0; i < inputCount; i++) {
-            if (inputAddr[i] == 0) {
+            if (keepAlive[i] == null || inputAddr[i] == 0) {
                 throw new IllegalStateException("input " + session.inputs().get(i).name() + " was not set");
             }
         }
@@ -138,13 +160,12 @@ public final class SessionRunner implements AutoCloseable {
         return TensorValue.adopt(api, v, scratch, session.outputs().get(index).name());
     }
 
-    /** Releases the input values and every output not taken, and drops the references to the caller's buffers. */
+    /**
+     * Releases every output not taken and drops the references to the caller's buffers. Input values
+     * stay cached (they own nothing) until {@link #close()} or until another input replaces them.
+     */
     public void clear() {
-        for (int i = 0; i < inputCount; i++) {
-            if (inputAddr[i] != 0) {
-                releaseInput(i);
-            }
-        }
+        Arrays.fill(keepAlive, null);
         releaseOutputs();
     }
 
@@ -153,7 +174,7 @@ public final class SessionRunner implements AutoCloseable {
         api.ReleaseValue(scratch.value.at(inputAddr[i]));
         inputAddr[i] = 0;
         inputSlots.put(i, 0L);
-        keepAlive[i] = null;
+        cachedShape[i] = null;
     }
 
     private void releaseOutputs() {
@@ -174,6 +195,11 @@ public final class SessionRunner implements AutoCloseable {
             return;
         }
         clear();
+        for (int i = 0; i < inputCount; i++) {
+            if (inputAddr[i] != 0) {
+                releaseInput(i);
+            }
+        }
         closed = true;
         inputValues.close();
         outputValues.close();

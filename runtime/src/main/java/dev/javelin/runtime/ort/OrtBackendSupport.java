@@ -39,7 +39,8 @@ final class OrtBackendSupport {
      * threads parked in {@code BFCArena::AllocateRawInternal} and {@code BFCArena::Free}), and it keeps
      * its peak size forever, growing in power-of-two steps. Without it tensors come from the C library
      * allocator, which has per-thread arenas and returns large blocks to the system. Memory patterns
-     * stay on: they plan one block for the intermediates of a given input shape.
+     * stay on: they plan one block for the intermediates of a given input shape. The system property
+     * {@code javelin.ort.cpuArena=true} turns the arena back on (for comparisons).
      */
     static SessionConfig config(SessionOptions options) {
         SessionConfig c = new SessionConfig();
@@ -51,7 +52,7 @@ final class OrtBackendSupport {
                 c.interOpThreads(options.interOpThreads());
             }
             c.optimization(SessionConfig.Optimization.valueOf(options.optimization().name()));
-            c.cpuMemArena(false);
+            c.cpuMemArena(Boolean.getBoolean("javelin.ort.cpuArena"));
             return c;
         } catch (RuntimeException e) {
             c.close();
