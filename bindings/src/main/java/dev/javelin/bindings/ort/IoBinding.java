@@ -116,6 +116,19 @@ public final class IoBinding extends NativeHandle {
     }
 
     /**
+     * Like {@link #run}, with ONNX Runtime's error log lines for this run sent to debug: for a caller that
+     * expects a possible failure and handles it (e.g. a learned output shape that the data changed).
+     */
+    public void runQuietly(RunConfig options) {
+        boolean before = OrtEnvironment.setQuiet(true);
+        try {
+            run(options);
+        } finally {
+            OrtEnvironment.setQuiet(before);
+        }
+    }
+
+    /**
      * The values currently bound as outputs, in binding order, with their names; each is a new reference
      * the caller owns (closing it does not unbind it).
      */

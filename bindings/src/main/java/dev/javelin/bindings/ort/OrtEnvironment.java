@@ -99,6 +99,15 @@ public final class OrtEnvironment {
         }
     }
 
+    /** Sets this thread's quiet flag (see {@link #quietly}); returns the previous value. Cheap: no allocation. */
+    static boolean setQuiet(boolean quiet) {
+        boolean before = Boolean.TRUE.equals(QUIET.get());
+        if (before != quiet) {
+            QUIET.set(quiet);
+        }
+        return before;
+    }
+
     /** Receives ONNX Runtime's log lines on whatever thread emits them; must never throw into native code. */
     private static final class LogBridge extends OrtLoggingFunction {
         @Override

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.onnxruntime.OrtAllocator;
 import org.bytedeco.onnxruntime.OrtApi;
 import org.bytedeco.onnxruntime.OrtMemoryInfo;
 import org.bytedeco.onnxruntime.OrtRunOptions;
@@ -13,24 +14,31 @@ import org.bytedeco.onnxruntime.OrtValue;
 /**
  * Calls {@code Run} on a session with every invariant prepared once: native arrays of input and
  * output names (shared, read-only), arrays for the input and output value pointers, and out-parameter
- * slots. A steady-state call creates one {@code OrtValue} per input over the caller's memory (no
- * copy), runs, and hands each ONNX Runtime-allocated output over as a {@link TensorValue}; it
- * allocates no JavaCPP native memory and registers no deallocators, so concurrent runners on one
- * session do not contend on JavaCPP's global deallocator list.
+ * slots. A steady-state call passes the caller's input memory to ONNX Runtime without a copy and hands
+ * each output over as a {@link TensorValue}; it allocates no JavaCPP native memory and registers no
+ * deallocators, so concurrent runners on one session do not contend on JavaCPP's global deallocator list.
  *
- * <p>Input values are cached per slot: when a caller passes the same memory with the same type and
- * shape again (a reused input tensor), the value made last time is reused instead of being created and
- * released again. That is always correct, because such a value only records address, type and shape
- * and owns nothing; a cached value is used only when the caller passes that same live memory again.
+ * <p>Two caches make repeated calls cheap:
+ * <ul>
+ *   <li>Input values: when a caller passes the same memory with the same type and shape again (a
+ *       reused input tensor), the value made last time is reused instead of being created and released
+ *       again. Always correct: such a value records only address, type and shape and owns nothing.</li>
+ *   <li>Pinned outputs: once a run has shown the output shapes for the current input shapes, the next
+ *       run with the same input shapes gets its outputs preallocated from ONNX Runtime's default
+ *       (non-arena) allocator and passed to {@code Run}, so the session's arena allocator, whose mutex
+ *       concurrent runs would otherwise contend on, is not touched for outputs. If a run with pinned
+ *       outputs fails (an output whose shape depends on the data, e.g. NonZero), it is rerun without
+ *       them and pinning is switched off for this runner.</li>
+ * </ul>
  *
- * <p>One thread at a time; pool runners to serve many threads. Use:
- * {@code setInput} for every input, {@code run}, {@code takeOutput} for each output you want, then
- * {@code clear} (always, also after a failure).
+ * <p>One thread at a time; pool runners to serve many threads. Use: {@code setInput} for every input,
+ * {@code run}, {@code takeOutput} for each output you want, then {@code clear} (always, also after a failure).
  */
 public final class SessionRunner implements AutoCloseable {
     private final InferenceSession session;
     private final OrtApi api;
     private final OrtMemoryInfo cpu;
+    private final OrtAllocator defaultAllocator;
     private final int inputCount;
     private final int outputCount;
     private final PointerPointer<OrtValue> inputValues;
@@ -46,6 +54,11 @@ public final class SessionRunner implements AutoCloseable {
     private final long[][] cachedShape;
     // The caller's buffers native code reads during run(): held until clear().
     private final Object[] keepAlive;
+    // Output shapes and types seen for the current input shapes (null until a run showed them).
+    private long[][] learnedShapes;
+    private int[] learnedTypes;
+    private boolean inputShapesChanged = true;
+    private boolean pinning = true;
     private final Scratch scratch = new Scratch();
     private final Scratch.ValueRef outSlot = new Scratch.ValueRef();
     private boolean closed;
@@ -56,6 +69,10 @@ public final class SessionRunner implements AutoCloseable {
         this.cpu = Ort.cpuMemoryInfo();
         this.inputCount = session.inputs().size();
         this.outputCount = session.outputs().size();
+        // GetAllocatorWithDefaultOptions: process-wide, owned by ONNX Runtime; never released.
+        OrtAllocator a = new OrtAllocator();
+        Ort.check(api.GetAllocatorWithDefaultOptions(a), "GetAllocatorWithDefaultOptions");
+        this.defaultAllocator = a;
         this.inputValues = new PointerPointer<>(Math.max(1, inputCount));
         this.inputValues.fill(0);
         this.inputSlots = new LongPointer(inputValues);
@@ -71,6 +88,12 @@ public final class SessionRunner implements AutoCloseable {
         this.cachedShape = new long[inputCount][];
     }
 
+    /** Turns output pinning on (default) or off. */
+    public SessionRunner pinOutputs(boolean enabled) {
+        this.pinning = enabled;
+        return this;
+    }
+
     /**
      * Sets input {@code index} (model order) to a tensor over {@code data} from its position to its
      * limit, without copying. The buffer must stay valid and unchanged until {@link #clear()}.
@@ -84,16 +107,20 @@ public final class SessionRunner implements AutoCloseable {
         long len = data.remaining();
         long addr = Scratch.Bytes.addressOf(data) + data.position();
         keepAlive[index] = data;
+        long[] previous = cachedShape[index];
+        if (previous == null || !Arrays.equals(previous, shape)) {
+            inputShapesChanged = true;
+        }
         if (inputAddr[index] != 0) {
             if (cachedData[index] == addr && cachedLength[index] == len && cachedType[index] == elementType
-                    && Arrays.equals(cachedShape[index], shape)) {
+                    && Arrays.equals(previous, shape)) {
                 return;
             }
             releaseInput(index);
         }
         OrtStatus s;
         try {
-            // CreateTensorWithDataAsOrtValue: the value is owned by this runner until clear(); the data stays the caller's.
+            // CreateTensorWithDataAsOrtValue: the value is owned by this runner (cached); the data stays the caller's.
             s = api.CreateTensorWithDataAsOrtValue(cpu, scratch.bytes.at(addr, len), len, shape, shape.length,
                     elementType, outSlot.at(0));
         } catch (RuntimeException e) {
@@ -113,7 +140,7 @@ public final class SessionRunner implements AutoCloseable {
     }
 
     /**
-     * Runs the session on the inputs set; ONNX Runtime allocates every output.
+     * Runs the session on the inputs set.
      *
      * @param options run options, or {@code null} for defaults
      * @throws OrtException with ONNX Runtime's code and message if the run fails
@@ -128,14 +155,31 @@ public final class SessionRunner implements AutoCloseable {
             }
         }
         releaseOutputs();
+        if (inputShapesChanged) {
+            learnedShapes = null;
+        }
         OrtRunOptions ro = options == null ? null : options.handle();
+        boolean pinned = pinning && learnedShapes != null && pinOutputs();
         OrtStatus s;
-        try {
-            // Run: outputs are allocated by ONNX Runtime and owned by this runner until taken or cleared.
-            s = api.Run(session.handle(), ro, session.inputNames, inputValues, inputCount, session.outputNames,
-                    outputCount, outputValues);
-        } catch (RuntimeException e) {
-            throw Ort.wrap("Run(" + session.description() + ")", e);
+        if (pinned) {
+            // A pinned run may fail on expected grounds (an output shape that depends on the data): keep ONNX Runtime's error log quiet.
+            boolean before = OrtEnvironment.setQuiet(true);
+            try {
+                s = callRun(ro);
+            } finally {
+                OrtEnvironment.setQuiet(before);
+            }
+        } else {
+            s = callRun(ro);
+        }
+        if (s != null && !s.isNull() && pinned) {
+            // Maybe an output's shape depends on the data: retry with ONNX Runtime allocating outputs.
+            api.ReleaseStatus(s);
+            releaseOutputs();
+            s = callRun(ro);
+            if (s == null || s.isNull()) {
+                pinning = false;
+            }
         }
         if (s != null && !s.isNull()) {
             throw Ort.toException(s, "Run(" + session.description() + ")");
@@ -143,6 +187,64 @@ public final class SessionRunner implements AutoCloseable {
         for (int j = 0; j < outputCount; j++) {
             outputAddr[j] = outputSlots.get(j);
         }
+        inputShapesChanged = false;
+        if (pinning && !pinned) {
+            learnOutputShapes();
+        }
+    }
+
+    private OrtStatus callRun(OrtRunOptions ro) {
+        try {
+            // Run: outputs are the pinned values (if set) or allocated by ONNX Runtime; this runner owns them until taken.
+            return api.Run(session.handle(), ro, session.inputNames, inputValues, inputCount, session.outputNames,
+                    outputCount, outputValues);
+        } catch (RuntimeException e) {
+            throw Ort.wrap("Run(" + session.description() + ")", e);
+        }
+    }
+
+    /** Preallocates every output from the default allocator; false (nothing set) if that fails. */
+    private boolean pinOutputs() {
+        for (int j = 0; j < outputCount; j++) {
+            OrtStatus s;
+            try {
+                // CreateTensorAsOrtValue: memory from ONNX Runtime's default allocator, owned by the value, which
+                // this runner owns until it is taken.
+                s = api.CreateTensorAsOrtValue(defaultAllocator, learnedShapes[j], learnedShapes[j].length,
+                        learnedTypes[j], outSlot.at(0));
+            } catch (RuntimeException e) {
+                s = null;
+                outSlot.at(0);
+            }
+            long v = outSlot.address();
+            if ((s != null && !s.isNull()) || v == 0) {
+                if (s != null && !s.isNull()) {
+                    api.ReleaseStatus(s);
+                }
+                releaseOutputs();
+                pinning = false;
+                return false;
+            }
+            outputAddr[j] = v;
+            outputSlots.put(j, v);
+        }
+        return true;
+    }
+
+    private void learnOutputShapes() {
+        long[][] shapes = new long[outputCount][];
+        int[] types = new int[outputCount];
+        for (int j = 0; j < outputCount; j++) {
+            Scratch.Meta m = scratch.describe(api, outputAddr[j], session.outputs().get(j).name());
+            if (Ort.elementSize(m.elementType()) <= 0) {
+                pinning = false;
+                return;
+            }
+            shapes[j] = m.shape();
+            types[j] = m.elementType();
+        }
+        learnedShapes = shapes;
+        learnedTypes = types;
     }
 
     /**
@@ -179,16 +281,17 @@ public final class SessionRunner implements AutoCloseable {
 
     private void releaseOutputs() {
         for (int j = 0; j < outputCount; j++) {
-            if (outputAddr[j] != 0) {
-                // ReleaseValue: an output ONNX Runtime allocated that nobody took.
-                api.ReleaseValue(scratch.value.at(outputAddr[j]));
-                outputAddr[j] = 0;
+            long v = outputSlots.get(j);
+            if (v != 0) {
+                // ReleaseValue: an output (pinned or allocated by ONNX Runtime) that nobody took.
+                api.ReleaseValue(scratch.value.at(v));
                 outputSlots.put(j, 0L);
             }
+            outputAddr[j] = 0;
         }
     }
 
-    /** Clears and frees the runner's native slots. Idempotent. */
+    /** Clears and frees the runner's values and native slots. Idempotent. */
     @Override
     public void close() {
         if (closed) {

@@ -64,6 +64,7 @@ final class OrtLane implements Lane {
     private final List<HostBuffer> inputMemory = new ArrayList<>();
     private final Map<String, Output> outputs = new LinkedHashMap<>();
     private boolean needsFetch;
+    private boolean hasLearned;
     private boolean dynamic;
     private boolean closed;
 
@@ -143,7 +144,11 @@ final class OrtLane implements Lane {
             }
         }
         try {
-            binding.run(null);
+            if (hasLearned) {
+                binding.runQuietly(null); // a failure here may be an expected shape change, handled below
+            } else {
+                binding.run(null);
+            }
         } catch (OrtException e) {
             if (!retryWithFreshOutputs()) {
                 throw failure(e);
@@ -175,6 +180,7 @@ final class OrtLane implements Lane {
         if (any) {
             dynamic = true;
             needsFetch = true;
+            hasLearned = false;
         }
         return any;
     }
@@ -208,6 +214,7 @@ final class OrtLane implements Lane {
             o.tensor = Tensor.wrap(v.data(), o.dtype, Shape.of(v.shape()));
             if (o.mode == Mode.LEARN) {
                 o.mode = Mode.LEARNED;
+                hasLearned = true;
             }
         }
         needsFetch = dynamic;
