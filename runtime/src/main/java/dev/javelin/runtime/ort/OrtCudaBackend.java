@@ -57,9 +57,9 @@ public final class OrtCudaBackend implements Backend {
         return OrtEnvironment.quietly(() -> {
             try (SessionConfig config = new SessionConfig()) {
                 config.appendCuda(device);
-                try (InferenceSession s = InferenceSession.fromBytes(ProbeModel.identity(), "cuda-probe", config)) {
-                    return Availability.usable("ONNX Runtime " + Ort.version() + " CUDA device " + device);
-                }
+                InferenceSession probe = InferenceSession.fromBytes(ProbeModel.identity(), "cuda-probe", config);
+                probe.close();
+                return Availability.usable("ONNX Runtime " + Ort.version() + " CUDA device " + device);
             } catch (ExecutionProviderUnavailableException e) {
                 return Availability.unusable(e.reason() + " [" + e.ortMessage() + "]");
             } catch (OrtException e) {
