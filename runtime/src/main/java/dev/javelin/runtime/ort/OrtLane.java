@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A lane on ONNX Runtime: an {@link IoBinding} whose inputs are bound once to host buffers the lane
@@ -67,6 +68,7 @@ final class OrtLane implements Lane {
     private boolean hasLearned;
     private boolean dynamic;
     private boolean closed;
+    private final AtomicBoolean running = new AtomicBoolean();
 
     OrtLane(OrtCompiledModel model, Map<String, Shape> shapes) {
         this.model = model;
@@ -136,6 +138,19 @@ final class OrtLane implements Lane {
     @Override
     public void run() {
         checkOpen();
+        // An IoBinding run by two threads at once is a data race inside ONNX Runtime: refuse it instead.
+        if (!running.compareAndSet(false, true)) {
+            throw new IllegalStateException("lane of " + model.model().getFileName()
+                    + " is already running on another thread; open one lane per thread");
+        }
+        try {
+            runBound();
+        } finally {
+            running.set(false);
+        }
+    }
+
+    private void runBound() {
         if (dynamic) {
             for (Output o : outputs.values()) {
                 if (o.mode == Mode.DYNAMIC) {

@@ -145,4 +145,33 @@ class OrtLaneTest {
             }
         }
     }
+
+    @Test
+    void aLaneRunByTwoThreadsAtOnceIsRefusedNotRaced() throws Exception {
+        try (Session s = Session.open(TestModels.matMulRelu(dir, 256, 256), CPU);
+             Lane lane = s.newLane(Map.of("x", Shape.of(64, 256)))) {
+            java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.List<Throwable> other = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread[] ts = new Thread[2];
+            for (int t = 0; t < ts.length; t++) {
+                ts[t] = new Thread(() -> {
+                    for (int i = 0; i < 300; i++) {
+                        try {
+                            lane.run();
+                        } catch (IllegalStateException e) {
+                            refused.incrementAndGet();
+                        } catch (Throwable e) {
+                            other.add(e);
+                        }
+                    }
+                });
+                ts[t].start();
+            }
+            for (Thread t : ts) {
+                t.join();
+            }
+            assertTrue(other.isEmpty(), other.toString());
+            lane.run(); // still usable afterwards
+        }
+    }
 }
