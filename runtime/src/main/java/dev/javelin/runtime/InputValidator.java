@@ -13,22 +13,37 @@ final class InputValidator {
         if (inputs == null) {
             throw new InvalidInputException(null, "inputs must not be null; expected " + signature.inputNames());
         }
-        for (String name : inputs.keySet()) {
-            if (signature.input(name).isEmpty()) {
-                throw new InvalidInputException(name, "unknown input '" + name + "'; the model's inputs are "
-                        + signature.inputNames());
+        List<TensorInfo> infos = signature.inputs();
+        // Fast path without streams or iterators: this runs on every call (allocation here showed up as GC
+        // work competing with concurrent callers). Unknown names exist exactly when fewer keys match.
+        int known = 0;
+        for (int i = 0; i < infos.size(); i++) {
+            if (inputs.containsKey(infos.get(i).name())) {
+                known++;
             }
         }
-        List<String> missing = new ArrayList<>();
-        for (TensorInfo info : signature.inputs()) {
+        if (known != inputs.size()) {
+            for (String name : inputs.keySet()) {
+                if (signature.input(name).isEmpty()) {
+                    throw new InvalidInputException(name, "unknown input '" + name + "'; the model's inputs are "
+                            + signature.inputNames());
+                }
+            }
+        }
+        List<String> missing = null;
+        for (int i = 0; i < infos.size(); i++) {
+            TensorInfo info = infos.get(i);
             Tensor t = inputs.get(info.name());
             if (t == null) {
+                if (missing == null) {
+                    missing = new ArrayList<>();
+                }
                 missing.add(info.name());
                 continue;
             }
             check(info, t);
         }
-        if (!missing.isEmpty()) {
+        if (missing != null) {
             throw new InvalidInputException(missing.get(0), "missing input" + (missing.size() > 1 ? "s " : " ")
                     + missing + "; expected " + describe(signature));
         }

@@ -29,13 +29,11 @@ public final class HostBuffer extends NativeHandle {
         this.raw = p;
         long misalign = p.address() % ALIGNMENT;
         long offset = misalign == 0 ? 0 : ALIGNMENT - misalign;
-        BytePointer aligned = new BytePointer(p).position(offset).capacity(offset + Math.max(bytes, 0));
-        // asBuffer() spans the allocation from its base with position = offset (and one byte when bytes == 0);
-        // limit + slice() make the buffer start at the aligned address and hold exactly `bytes`, which Tensor
-        // relies on (its byte size is the buffer's capacity).
-        ByteBuffer whole = aligned.asBuffer();
-        whole.limit(whole.position() + (int) bytes);
-        this.buffer = whole.slice().order(ByteOrder.nativeOrder());
+        // View the whole allocation, then slice out [offset, offset + bytes): BytePointer.asBuffer() starts
+        // at the pointer's address with the position as buffer position, so slicing is what makes index 0
+        // the aligned first byte (and capacity the requested size).
+        ByteBuffer whole = new BytePointer(p).capacity(bytes + ALIGNMENT).asBuffer();
+        this.buffer = whole.position((int) offset).limit((int) (offset + bytes)).slice().order(ByteOrder.nativeOrder());
     }
 
     /** Allocates {@code bytes} of zeroed memory; the caller owns the result. */

@@ -1,0 +1,137 @@
+package dev.javelin.bindings.ort;
+
+import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_LOGGING_LEVEL_ERROR;
+import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_LOGGING_LEVEL_FATAL;
+import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_LOGGING_LEVEL_INFO;
+import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_LOGGING_LEVEL_VERBOSE;
+import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_LOGGING_LEVEL_WARNING;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.onnxruntime.OrtEnv;
+import org.bytedeco.onnxruntime.OrtLoggingFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The process-wide ONNX Runtime environment, created lazily on first use and never released: ONNX
+ * Runtime requires the environment to outlive every session, and releasing it at JVM exit races
+ * with sessions still being finalized.
+ *
+ * <p>ONNX Runtime's log goes to SLF4J logger {@code onnxruntime} (verbose -> trace, info -> debug,
+ * warning -> warn, error/fatal -> error). The minimum severity ONNX Runtime emits is taken from that
+ * logger's level, so nothing is formatted natively for messages SLF4J would drop.
+ */
+public final class OrtEnvironment {
+    private static final Logger ORT_LOG = LoggerFactory.getLogger("onnxruntime");
+    private static final ThreadLocal<Boolean> QUIET = new ThreadLocal<>();
+    private static volatile OrtEnvironment instance;
+
+    private final OrtEnv env;
+    // The native logger calls back into this object; the strong reference keeps its trampoline alive.
+    private final LogBridge logBridge;
+
+    private OrtEnvironment(OrtEnv env, LogBridge logBridge) {
+        this.env = env;
+        this.logBridge = logBridge;
+    }
+
+    /** The environment, created on first call. */
+    public static OrtEnvironment get() {
+        OrtEnvironment e = instance;
+        if (e != null) {
+            return e;
+        }
+        synchronized (OrtEnvironment.class) {
+            if (instance == null) {
+                instance = create();
+            }
+            return instance;
+        }
+    }
+
+    private static OrtEnvironment create() {
+        var api = Ort.api();
+        LogBridge bridge = new LogBridge();
+        OrtEnv env = new OrtEnv();
+        try {
+            // CreateEnvWithCustomLogger: the environment is owned by this class for the life of the process.
+            Ort.check(api.CreateEnvWithCustomLogger(bridge, null, minimumSeverity(), "javelin", env),
+                    "CreateEnvWithCustomLogger");
+        } catch (RuntimeException e) {
+            throw Ort.wrap("CreateEnvWithCustomLogger", e);
+        }
+        return new OrtEnvironment(env, bridge);
+    }
+
+    OrtEnv handle() {
+        return env;
+    }
+
+    private static int minimumSeverity() {
+        if (ORT_LOG.isTraceEnabled()) {
+            return ORT_LOGGING_LEVEL_VERBOSE;
+        }
+        if (ORT_LOG.isDebugEnabled()) {
+            return ORT_LOGGING_LEVEL_INFO;
+        }
+        if (ORT_LOG.isWarnEnabled()) {
+            return ORT_LOGGING_LEVEL_WARNING;
+        }
+        return ORT_LOGGING_LEVEL_ERROR;
+    }
+
+    /**
+     * Runs {@code action} with ONNX Runtime's errors logged at debug on this thread. For probes whose
+     * failure is an expected answer (e.g. "is the CUDA provider loadable?"), not a problem to shout about.
+     */
+    public static <T> T quietly(java.util.function.Supplier<T> action) {
+        Boolean before = QUIET.get();
+        QUIET.set(Boolean.TRUE);
+        try {
+            return action.get();
+        } finally {
+            if (before == null) {
+                QUIET.remove();
+            } else {
+                QUIET.set(before);
+            }
+        }
+    }
+
+    /** Sets this thread's quiet flag (see {@link #quietly}); returns the previous value. Cheap: no allocation. */
+    static boolean setQuiet(boolean quiet) {
+        boolean before = Boolean.TRUE.equals(QUIET.get());
+        if (before != quiet) {
+            QUIET.set(quiet);
+        }
+        return before;
+    }
+
+    /** Receives ONNX Runtime's log lines on whatever thread emits them; must never throw into native code. */
+    private static final class LogBridge extends OrtLoggingFunction {
+        @Override
+        public void call(Pointer param, int severity, BytePointer category, BytePointer logId,
+                         BytePointer codeLocation, BytePointer message) {
+            try {
+                String text = message == null || message.isNull() ? "" : message.getString();
+                String where = codeLocation == null || codeLocation.isNull() ? "" : " [" + codeLocation.getString() + "]";
+                boolean quiet = Boolean.TRUE.equals(QUIET.get());
+                if (severity >= ORT_LOGGING_LEVEL_ERROR && !quiet) {
+                    ORT_LOG.error("{}{}", text, where);
+                } else if (severity >= ORT_LOGGING_LEVEL_WARNING && !quiet) {
+                    ORT_LOG.warn("{}{}", text, where);
+                } else if (severity >= ORT_LOGGING_LEVEL_INFO) {
+                    ORT_LOG.debug("{}{}", text, where);
+                } else {
+                    ORT_LOG.trace("{}{}", text, where);
+                }
+                if (severity >= ORT_LOGGING_LEVEL_FATAL) {
+                    ORT_LOG.error("ONNX Runtime reported a fatal error (see above)");
+                }
+            } catch (Throwable t) {
+                // Nothing may propagate into ONNX Runtime's stack.
+            }
+        }
+    }
+}

@@ -1,0 +1,311 @@
+package dev.javelin.bindings.ort;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.onnxruntime.OrtAllocator;
+import org.bytedeco.onnxruntime.OrtApi;
+import org.bytedeco.onnxruntime.OrtMemoryInfo;
+import org.bytedeco.onnxruntime.OrtRunOptions;
+import org.bytedeco.onnxruntime.OrtStatus;
+import org.bytedeco.onnxruntime.OrtValue;
+
+/**
+ * Calls {@code Run} on a session with every invariant prepared once: native arrays of input and
+ * output names (shared, read-only), arrays for the input and output value pointers, and out-parameter
+ * slots. A steady-state call passes the caller's input memory to ONNX Runtime without a copy and hands
+ * each output over as a {@link TensorValue}; it allocates no JavaCPP native memory and registers no
+ * deallocators, so concurrent runners on one session do not contend on JavaCPP's global deallocator list.
+ *
+ * <p>Two caches make repeated calls cheap:
+ * <ul>
+ *   <li>Input values: when a caller passes the same memory with the same type and shape again (a
+ *       reused input tensor), the value made last time is reused instead of being created and released
+ *       again. Always correct: such a value records only address, type and shape and owns nothing.</li>
+ *   <li>Pinned outputs: once a run has shown the output shapes for the current input shapes, the next
+ *       run with the same input shapes gets its outputs preallocated from ONNX Runtime's default
+ *       (non-arena) allocator and passed to {@code Run}, so the session's arena allocator, whose mutex
+ *       concurrent runs would otherwise contend on, is not touched for outputs. If a run with pinned
+ *       outputs fails (an output whose shape depends on the data, e.g. NonZero), it is rerun without
+ *       them and pinning is switched off for this runner.</li>
+ * </ul>
+ *
+ * <p>One thread at a time; pool runners to serve many threads. Use: {@code setInput} for every input,
+ * {@code run}, {@code takeOutput} for each output you want, then {@code clear} (always, also after a failure).
+ */
+public final class SessionRunner implements AutoCloseable {
+    private final InferenceSession session;
+    private final OrtApi api;
+    private final OrtMemoryInfo cpu;
+    private final OrtAllocator defaultAllocator;
+    private final int inputCount;
+    private final int outputCount;
+    private final PointerPointer<OrtValue> inputValues;
+    private final LongPointer inputSlots;
+    private final PointerPointer<OrtValue> outputValues;
+    private final LongPointer outputSlots;
+    private final long[] inputAddr;
+    private final long[] outputAddr;
+    // What each cached input value describes: data address, byte length, element type, shape.
+    private final long[] cachedData;
+    private final long[] cachedLength;
+    private final int[] cachedType;
+    private final long[][] cachedShape;
+    // The caller's buffers native code reads during run(): held until clear().
+    private final Object[] keepAlive;
+    // Output shapes and types seen for the current input shapes (null until a run showed them).
+    private long[][] learnedShapes;
+    private int[] learnedTypes;
+    private boolean inputShapesChanged = true;
+    private boolean pinning = true;
+    private final Scratch scratch = new Scratch();
+    private final Scratch.ValueRef outSlot = new Scratch.ValueRef();
+    private boolean closed;
+
+    SessionRunner(InferenceSession session) {
+        this.session = session;
+        this.api = session.api();
+        this.cpu = Ort.cpuMemoryInfo();
+        this.inputCount = session.inputs().size();
+        this.outputCount = session.outputs().size();
+        // GetAllocatorWithDefaultOptions: process-wide, owned by ONNX Runtime; never released.
+        OrtAllocator a = new OrtAllocator();
+        Ort.check(api.GetAllocatorWithDefaultOptions(a), "GetAllocatorWithDefaultOptions");
+        this.defaultAllocator = a;
+        this.inputValues = new PointerPointer<>(Math.max(1, inputCount));
+        this.inputValues.fill(0);
+        this.inputSlots = new LongPointer(inputValues);
+        this.outputValues = new PointerPointer<>(Math.max(1, outputCount));
+        this.outputValues.fill(0);
+        this.outputSlots = new LongPointer(outputValues);
+        this.inputAddr = new long[inputCount];
+        this.outputAddr = new long[outputCount];
+        this.keepAlive = new Object[inputCount];
+        this.cachedData = new long[inputCount];
+        this.cachedLength = new long[inputCount];
+        this.cachedType = new int[inputCount];
+        this.cachedShape = new long[inputCount][];
+    }
+
+    /** Turns output pinning on (default) or off. */
+    public SessionRunner pinOutputs(boolean enabled) {
+        this.pinning = enabled;
+        return this;
+    }
+
+    /**
+     * Sets input {@code index} (model order) to a tensor over {@code data} from its position to its
+     * limit, without copying. The buffer must stay valid and unchanged until {@link #clear()}.
+     *
+     * @throws OrtException if ONNX Runtime rejects the tensor (e.g. size does not match shape and type)
+     */
+    public void setInput(int index, ByteBuffer data, int elementType, long[] shape) {
+        if (closed) {
+            throw new IllegalStateException("session runner is closed");
+        }
+        long len = data.remaining();
+        long addr = Scratch.Bytes.addressOf(data) + data.position();
+        keepAlive[index] = data;
+        long[] previous = cachedShape[index];
+        if (previous == null || !Arrays.equals(previous, shape)) {
+            inputShapesChanged = true;
+        }
+        if (inputAddr[index] != 0) {
+            if (cachedData[index] == addr && cachedLength[index] == len && cachedType[index] == elementType
+                    && Arrays.equals(previous, shape)) {
+                return;
+            }
+            releaseInput(index);
+        }
+        OrtStatus s;
+        try {
+            // CreateTensorWithDataAsOrtValue: the value is owned by this runner (cached); the data stays the caller's.
+            s = api.CreateTensorWithDataAsOrtValue(cpu, scratch.bytes.at(addr, len), len, shape, shape.length,
+                    elementType, outSlot.at(0));
+        } catch (RuntimeException e) {
+            throw Ort.wrap("CreateTensorWithDataAsOrtValue(" + session.inputs().get(index).name() + ")", e);
+        }
+        if (s != null && !s.isNull()) {
+            throw Ort.toException(s, "CreateTensorWithDataAsOrtValue(" + session.inputs().get(index).name() + ", "
+                    + Ort.elementTypeName(elementType) + Arrays.toString(shape) + ", " + len + " bytes)");
+        }
+        long v = outSlot.address();
+        inputAddr[index] = v;
+        inputSlots.put(index, v);
+        cachedData[index] = addr;
+        cachedLength[index] = len;
+        cachedType[index] = elementType;
+        cachedShape[index] = shape.clone();
+    }
+
+    /**
+     * Runs the session on the inputs set.
+     *
+     * @param options run options, or {@code null} for defaults
+     * @throws OrtException with ONNX Runtime's code and message if the run fails
+     */
+    public void run(RunConfig options) {
+        if (closed) {
+            throw new IllegalStateException("session runner is closed");
+        }
+        for (int i = 0; i < inputCount; i++) {
+            if (keepAlive[i] == null || inputAddr[i] == 0) {
+                throw new IllegalStateException("input " + session.inputs().get(i).name() + " was not set");
+            }
+        }
+        releaseOutputs();
+        if (inputShapesChanged) {
+            learnedShapes = null;
+        }
+        OrtRunOptions ro = options == null ? null : options.handle();
+        boolean pinned = pinning && learnedShapes != null && pinOutputs();
+        OrtStatus s;
+        if (pinned) {
+            // A pinned run may fail on expected grounds (an output shape that depends on the data): keep ONNX Runtime's error log quiet.
+            boolean before = OrtEnvironment.setQuiet(true);
+            try {
+                s = callRun(ro);
+            } finally {
+                OrtEnvironment.setQuiet(before);
+            }
+        } else {
+            s = callRun(ro);
+        }
+        if (s != null && !s.isNull() && pinned) {
+            // Maybe an output's shape depends on the data: retry with ONNX Runtime allocating outputs.
+            api.ReleaseStatus(s);
+            releaseOutputs();
+            s = callRun(ro);
+            if (s == null || s.isNull()) {
+                pinning = false;
+            }
+        }
+        if (s != null && !s.isNull()) {
+            throw Ort.toException(s, "Run(" + session.description() + ")");
+        }
+        for (int j = 0; j < outputCount; j++) {
+            outputAddr[j] = outputSlots.get(j);
+        }
+        inputShapesChanged = false;
+        if (pinning && !pinned) {
+            learnOutputShapes();
+        }
+    }
+
+    private OrtStatus callRun(OrtRunOptions ro) {
+        try {
+            // Run: outputs are the pinned values (if set) or allocated by ONNX Runtime; this runner owns them until taken.
+            return api.Run(session.handle(), ro, session.inputNames, inputValues, inputCount, session.outputNames,
+                    outputCount, outputValues);
+        } catch (RuntimeException e) {
+            throw Ort.wrap("Run(" + session.description() + ")", e);
+        }
+    }
+
+    /** Preallocates every output from the default allocator; false (nothing set) if that fails. */
+    private boolean pinOutputs() {
+        for (int j = 0; j < outputCount; j++) {
+            OrtStatus s;
+            try {
+                // CreateTensorAsOrtValue: memory from ONNX Runtime's default allocator, owned by the value, which
+                // this runner owns until it is taken.
+                s = api.CreateTensorAsOrtValue(defaultAllocator, learnedShapes[j], learnedShapes[j].length,
+                        learnedTypes[j], outSlot.at(0));
+            } catch (RuntimeException e) {
+                s = null;
+                outSlot.at(0);
+            }
+            long v = outSlot.address();
+            if ((s != null && !s.isNull()) || v == 0) {
+                if (s != null && !s.isNull()) {
+                    api.ReleaseStatus(s);
+                }
+                releaseOutputs();
+                pinning = false;
+                return false;
+            }
+            outputAddr[j] = v;
+            outputSlots.put(j, v);
+        }
+        return true;
+    }
+
+    private void learnOutputShapes() {
+        long[][] shapes = new long[outputCount][];
+        int[] types = new int[outputCount];
+        for (int j = 0; j < outputCount; j++) {
+            Scratch.Meta m = scratch.describe(api, outputAddr[j], session.outputs().get(j).name());
+            if (Ort.elementSize(m.elementType()) <= 0) {
+                pinning = false;
+                return;
+            }
+            shapes[j] = m.shape();
+            types[j] = m.elementType();
+        }
+        learnedShapes = shapes;
+        learnedTypes = types;
+    }
+
+    /**
+     * Hands output {@code index} (model order) of the last run to the caller, who owns the result.
+     *
+     * @throws IllegalStateException if there is no such output (not run, or already taken)
+     */
+    public TensorValue takeOutput(int index) {
+        long v = outputAddr[index];
+        if (v == 0) {
+            throw new IllegalStateException("output " + session.outputs().get(index).name() + " was not produced or already taken");
+        }
+        outputAddr[index] = 0;
+        outputSlots.put(index, 0L);
+        return TensorValue.adopt(api, v, scratch, session.outputs().get(index).name());
+    }
+
+    /**
+     * Releases every output not taken and drops the references to the caller's buffers. Input values
+     * stay cached (they own nothing) until {@link #close()} or until another input replaces them.
+     */
+    public void clear() {
+        Arrays.fill(keepAlive, null);
+        releaseOutputs();
+    }
+
+    private void releaseInput(int i) {
+        // ReleaseValue: the input value created in setInput(); the caller's memory is untouched.
+        api.ReleaseValue(scratch.value.at(inputAddr[i]));
+        inputAddr[i] = 0;
+        inputSlots.put(i, 0L);
+        cachedShape[i] = null;
+    }
+
+    private void releaseOutputs() {
+        for (int j = 0; j < outputCount; j++) {
+            long v = outputSlots.get(j);
+            if (v != 0) {
+                // ReleaseValue: an output (pinned or allocated by ONNX Runtime) that nobody took.
+                api.ReleaseValue(scratch.value.at(v));
+                outputSlots.put(j, 0L);
+            }
+            outputAddr[j] = 0;
+        }
+    }
+
+    /** Clears and frees the runner's values and native slots. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        clear();
+        for (int i = 0; i < inputCount; i++) {
+            if (inputAddr[i] != 0) {
+                releaseInput(i);
+            }
+        }
+        closed = true;
+        inputValues.close();
+        outputValues.close();
+        scratch.close();
+    }
+}

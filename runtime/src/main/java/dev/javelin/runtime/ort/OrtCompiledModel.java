@@ -1,0 +1,183 @@
+package dev.javelin.runtime.ort;
+
+import dev.javelin.bindings.ort.InferenceSession;
+import dev.javelin.bindings.ort.Ort;
+import dev.javelin.bindings.ort.OrtException;
+import dev.javelin.bindings.ort.SessionRunner;
+import dev.javelin.bindings.ort.TensorValue;
+import dev.javelin.bindings.ort.ValueInfo;
+import dev.javelin.runtime.DType;
+import dev.javelin.runtime.InvalidInputException;
+import dev.javelin.runtime.Lane;
+import dev.javelin.runtime.ModelException;
+import dev.javelin.runtime.ModelSignature;
+import dev.javelin.runtime.NativeFailureException;
+import dev.javelin.runtime.Result;
+import dev.javelin.runtime.Shape;
+import dev.javelin.runtime.Tensor;
+import dev.javelin.runtime.TensorInfo;
+import dev.javelin.runtime.spi.CompiledModel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A model loaded in one ONNX Runtime session. {@link #run} is thread-safe: concurrent calls run
+ * concurrently on the one session, each with a pooled {@link SessionRunner}; input tensors are passed
+ * to ONNX Runtime without copies and the outputs ONNX Runtime allocates become the result's tensors,
+ * also without copies (closing the result releases them).
+ */
+final class OrtCompiledModel implements CompiledModel {
+    private final Path model;
+    private final InferenceSession session;
+    private final ModelSignature signature;
+    private final String description;
+    private final String[] inputNames;
+    private final String[] outputNames;
+    private final DType[] outputTypes;
+    private final RunnerPool runners;
+    private final Set<OrtLane> lanes = ConcurrentHashMap.newKeySet();
+
+    private OrtCompiledModel(Path model, InferenceSession session, ModelSignature signature, String description) {
+        this.model = model;
+        this.session = session;
+        this.signature = signature;
+        this.description = description;
+        this.inputNames = signature.inputNames().toArray(String[]::new);
+        this.outputNames = signature.outputNames().toArray(String[]::new);
+        this.outputTypes = signature.outputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
+        this.runners = new RunnerPool(session, Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
+    }
+
+    /** Takes ownership of {@code session}; closes it if the model cannot be described. */
+    static OrtCompiledModel create(Path model, InferenceSession session, String description) {
+        try {
+            ModelSignature sig = new ModelSignature(describe(model, session.inputs(), "input"),
+                    describe(model, session.outputs(), "output"));
+            return new OrtCompiledModel(model, session, sig, description);
+        } catch (RuntimeException e) {
+            session.close();
+            throw e;
+        }
+    }
+
+    private static List<TensorInfo> describe(Path model, List<ValueInfo> values, String kind) {
+        List<TensorInfo> out = new ArrayList<>();
+        for (ValueInfo v : values) {
+            if (!v.isTensor()) {
+                throw new ModelException("model " + model + ": " + kind + " '" + v.name() + "' is not a tensor (ONNX value kind "
+                        + v.onnxType() + "); Javelin runs models whose inputs and outputs are tensors");
+            }
+            DType dtype;
+            try {
+                dtype = DType.fromOnnx(v.elementType());
+            } catch (IllegalArgumentException e) {
+                throw new ModelException("model " + model + ": " + kind + " '" + v.name() + "' has element type "
+                        + Ort.elementTypeName(v.elementType())
+                        + "; Javelin carries float32, float16, int8, uint8, int32, int64 and bool", e);
+            }
+            long[] dims = v.dims();
+            List<TensorInfo.Dim> ds = new ArrayList<>();
+            for (int i = 0; i < dims.length; i++) {
+                String p = v.dimParams().get(i);
+                ds.add(dims[i] >= 0 ? TensorInfo.Dim.fixed(dims[i]) : new TensorInfo.Dim(-1, p.isEmpty() ? null : p));
+            }
+            out.add(new TensorInfo(v.name(), dtype, ds));
+        }
+        return out;
+    }
+
+    @Override
+    public ModelSignature signature() {
+        return signature;
+    }
+
+    @Override
+    public String description() {
+        return description;
+    }
+
+    Path model() {
+        return model;
+    }
+
+    InferenceSession session() {
+        return session;
+    }
+
+    @Override
+    public Result run(Map<String, Tensor> inputs) {
+        SessionRunner r = runners.acquire();
+        try {
+            for (int i = 0; i < inputNames.length; i++) {
+                Tensor t = inputs.get(inputNames[i]);
+                if (t == null) {
+                    throw new InvalidInputException(inputNames[i], "missing input '" + inputNames[i] + "'");
+                }
+                r.setInput(i, t.unsafeBuffer(), t.dtype().onnxType(), t.shape().dims());
+            }
+            r.run(null);
+            Map<String, Tensor> out = new LinkedHashMap<>(outputNames.length * 2);
+            try {
+                for (int j = 0; j < outputNames.length; j++) {
+                    TensorValue v = r.takeOutput(j);
+                    out.put(outputNames[j], adopt(v, outputTypes[j], outputNames[j]));
+                }
+            } catch (RuntimeException e) {
+                out.values().forEach(Tensor::close);
+                throw e;
+            }
+            return new Result(out);
+        } catch (OrtException e) {
+            throw new NativeFailureException("ONNX Runtime failed to run " + model.getFileName() + ": " + e.getMessage(), e);
+        } finally {
+            r.clear();
+            runners.release(r);
+        }
+    }
+
+    /** Wraps an ORT-owned output as a tensor that releases it on close. */
+    static Tensor adopt(TensorValue v, DType expected, String name) {
+        try {
+            DType actual = DType.fromOnnx(v.elementType());
+            if (actual != expected) {
+                throw new NativeFailureException("output '" + name + "' came back as " + actual + " but the model declares "
+                        + expected);
+            }
+            return Tensor.adopt(v.data(), actual, Shape.of(v.shape()), v);
+        } catch (RuntimeException e) {
+            v.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public Lane newLane(Map<String, Shape> inputShapes) {
+        OrtLane lane = new OrtLane(this, inputShapes);
+        lanes.add(lane);
+        return lane;
+    }
+
+    void laneClosed(OrtLane lane) {
+        lanes.remove(lane);
+    }
+
+    /** Closes lanes still open (their bindings must go before the session), idle runners, then the session. */
+    @Override
+    public void close() {
+        for (OrtLane lane : List.copyOf(lanes)) {
+            lane.close();
+        }
+        runners.close();
+        session.close();
+    }
+
+    @Override
+    public String toString() {
+        return description + " [" + model.getFileName() + "]";
+    }
+}
