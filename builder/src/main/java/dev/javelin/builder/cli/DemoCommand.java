@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
  * {@code javelin demo}: a real trained model from Maven (all-MiniLM-L6-v2) with its real tokenizer embeds a
  * few sentences on the best backend; prints the cosine-similarity matrix and the latency.
  */
-@Command(name = "demo",
+@Command(name = "demo", mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {"Embed sentences with all-MiniLM-L6-v2 (a trained model fetched by Maven, with its HuggingFace"
                 + " tokenizer) on the best backend, and print their cosine similarities and the latency.",

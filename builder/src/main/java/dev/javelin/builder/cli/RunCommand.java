@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
  * {@code javelin run MODEL --input NAME=FILE.npy ...}: runs a model once on .npy inputs, prints each output's
  * shape, dtype and value summary and the latency (first run and warm runs), and writes the outputs as .npy.
  */
-@Command(name = "run",
+@Command(name = "run", mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {"Run a model on .npy inputs, summarize each output and the latency, optionally save the"
                 + " outputs as .npy files.",
