@@ -25,9 +25,7 @@ public final class BackendSelector {
 
     /** Every installed backend in rank order, each with its availability for {@code options}. */
     public static List<Candidate> survey(SessionOptions options) {
-        List<Backend> found = new ArrayList<>();
-        ServiceLoader.load(Backend.class, BackendSelector.class.getClassLoader()).forEach(found::add);
-        found.sort(Comparator.comparingInt(b -> b.kind().ordinal()));
+        List<Backend> found = installed();
         List<Candidate> out = new ArrayList<>();
         for (BackendKind kind : List.of(BackendKind.TENSORRT, BackendKind.CUDA, BackendKind.CPU)) {
             Backend b = found.stream().filter(x -> x.kind() == kind).findFirst().orElse(null);
@@ -36,6 +34,13 @@ public final class BackendSelector {
             }
         }
         return out;
+    }
+
+    private static List<Backend> installed() {
+        List<Backend> found = new ArrayList<>();
+        ServiceLoader.load(Backend.class, BackendSelector.class.getClassLoader()).forEach(found::add);
+        found.sort(Comparator.comparingInt(b -> b.kind().ordinal()));
+        return found;
     }
 
     /** The kind requested by the {@code javelin.backend} property, else by the options. */
@@ -51,19 +56,22 @@ public final class BackendSelector {
      */
     public static Backend select(SessionOptions options) {
         BackendKind want = requested(options);
-        List<Candidate> all = survey(options);
         if (want != BackendKind.AUTO) {
-            for (Candidate c : all) {
-                if (c.backend().kind() == want) {
-                    if (!c.availability().usable()) {
-                        throw new BackendUnavailableException(want.label(), c.availability().detail());
+            // Only the requested backend is probed: probing the others would load their native stacks
+            // (JNA and the CUDA driver probe for TensorRT) for nothing, costing start-up time and memory.
+            for (Backend b : installed()) {
+                if (b.kind() == want) {
+                    Availability a = b.availability(options);
+                    if (!a.usable()) {
+                        throw new BackendUnavailableException(want.label(), a.detail());
                     }
-                    LOG.info("backend {}: {}", want, c.availability().detail());
-                    return c.backend();
+                    LOG.info("backend {}: {}", want, a.detail());
+                    return b;
                 }
             }
             throw new BackendUnavailableException(want.label(), "no implementation on the class path");
         }
+        List<Candidate> all = survey(options);
         StringBuilder reasons = new StringBuilder();
         for (Candidate c : all) {
             if (c.availability().usable()) {

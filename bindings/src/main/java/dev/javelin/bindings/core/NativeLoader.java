@@ -354,9 +354,12 @@ public final class NativeLoader {
             return skipped(stack, ONNXRUNTIME_PROPERTY);
         }
         List<String> attempts = new ArrayList<>();
-        preloadLibdir(props, ONNXRUNTIME_LIBDIR_PROPERTY, Pattern.compile("libonnxruntime\\.so\\.\\d+(\\.\\d+)*"), attempts);
+        boolean preloaded = preloadLibdir(props, ONNXRUNTIME_LIBDIR_PROPERTY,
+                Pattern.compile("libonnxruntime\\.so\\.\\d+(\\.\\d+)*"), attempts);
         try {
-            loadPreset(ORT_PRESET, attempts);
+            if (!loadOnnxRuntimeAlone(props, preloaded, attempts)) {
+                loadPreset(ORT_PRESET, attempts);
+            }
             // OrtGetApiBase() is the one C entry point every ONNX Runtime exports; the string is static in the library.
             String version = org.bytedeco.onnxruntime.global.onnxruntime.OrtGetApiBase().GetVersionString().call().getString();
             return new Probe(stack, true, version, "ONNX Runtime " + version + " loaded", attempts, null);
@@ -382,14 +385,146 @@ public final class NativeLoader {
         }
     }
 
+    /** Set to {@code false} to load ONNX Runtime with JavaCPP's default loader (which also maps oneDNN). */
+    public static final String ONNXRUNTIME_LEAN_PROPERTY = "javelin.onnxruntime.lean";
+    /** JavaCPP's switch, read by {@code Loader.isLoadLibraries()} on every {@code Loader.load} call. */
+    private static final String JAVACPP_LOAD_LIBRARIES = "org.bytedeco.javacpp.loadLibraries";
+    private static final String ORT_PACKAGE = "org/bytedeco/onnxruntime/";
+
+    /**
+     * Loads ONNX Runtime and its JNI library without the libraries of the presets the onnxruntime preset
+     * inherits. Why: JavaCPP loads every library of the inherited dnnl preset too ({@code libdnnl.so.3},
+     * an 89 MB file: about 48 MiB of resident memory), although neither {@code libonnxruntime.so.1} nor
+     * {@code libjnionnxruntime.so} links it (only the optional oneDNN provider library does, which Javelin
+     * never registers).
+     *
+     * <p>How: the two libraries (and {@code libonnxruntime_providers_shared.so}, which the preset links)
+     * are extracted to JavaCPP's cache and loaded with {@link System#load}; then, with JavaCPP's
+     * documented {@code org.bytedeco.javacpp.loadLibraries=false} set, every class of the preset is
+     * initialized, because each class's static initializer calls {@code Loader.load()}, which would
+     * otherwise load the inherited libraries on the first touch of any class. The property is restored
+     * afterwards. This method runs under this class's lock (all loading is serialized here); while the
+     * property is off, other bytedeco classes still initialize against libraries already loaded.
+     *
+     * @return whether ONNX Runtime is loaded; {@code false} (with the reason in {@code attempts}) means
+     *         "use JavaCPP's loader", e.g. for the GPU build, whose preset preloads CUDA libraries itself
+     */
+    static boolean loadOnnxRuntimeAlone(Properties props, boolean runtimePreloaded, List<String> attempts) {
+        String how = "ONNX Runtime without the inherited dnnl/opencl presets";
+        if (isFalse(props, ONNXRUNTIME_LEAN_PROPERTY)) {
+            attempts.add(how + ": skipped (-D" + ONNXRUNTIME_LEAN_PROPERTY + "=false)");
+            return false;
+        }
+        ClassLoader cl = NativeLoader.class.getClassLoader();
+        Class<?> global;
+        try {
+            global = Class.forName(ORT_PRESET, false, cl);
+        } catch (ClassNotFoundException e) {
+            return false; // loadPreset reports the missing class
+        }
+        String platform = Loader.getPlatform();
+        String dir = ORT_PACKAGE + platform + "/";
+        if (cl.getResource(ORT_PACKAGE + platform + "-gpu/libjnionnxruntime.so") != null
+                || cl.getResource(dir + "libjnionnxruntime.so") == null) {
+            attempts.add(how + ": no CPU build for " + platform + " on the class path; using JavaCPP's loader");
+            return false;
+        }
+        String previous = System.getProperty(JAVACPP_LOAD_LIBRARIES);
+        boolean switchedOff = false;
+        try {
+            // JavaCPP's own natives first, with its loader still on (every Pointer needs them).
+            Loader.load(Loader.class);
+            List<String> libs = new ArrayList<>();
+            if (!runtimePreloaded) {
+                libs.add("libonnxruntime.so.1");
+            }
+            libs.add("libonnxruntime_providers_shared.so");
+            libs.add("libjnionnxruntime.so");
+            List<File> files = new ArrayList<>();
+            for (String lib : libs) {
+                // cacheResource: extracts to (or finds in) JavaCPP's cache folder, as Loader.load would.
+                File f = Loader.cacheResource(global, dir + lib);
+                if (f == null) {
+                    attempts.add(how + ": " + dir + lib + " missing from the class path; using JavaCPP's loader");
+                    return false;
+                }
+                files.add(f);
+            }
+            System.setProperty(JAVACPP_LOAD_LIBRARIES, "false");
+            switchedOff = true;
+            for (File f : files) {
+                System.load(f.getAbsolutePath());
+            }
+            int n = initializePackage(global, cl);
+            attempts.add(how + ": loaded " + files.get(files.size() - 1).getParent() + "/{" + String.join(", ", libs)
+                    + "} and initialized " + n + " preset classes");
+            return true;
+        } catch (IOException | RuntimeException | LinkageError e) {
+            // Nothing is half-initialized for good: a class whose initializer failed is the one error we
+            // cannot undo, and JavaCPP's loader would then report it too.
+            LOG.info("ONNX Runtime: loading without the inherited presets failed ({}); using JavaCPP's loader",
+                    rootMessage(e));
+            attempts.add(how + ": " + rootMessage(e) + "; using JavaCPP's loader");
+            return false;
+        } finally {
+            if (switchedOff) {
+                if (previous == null) {
+                    System.clearProperty(JAVACPP_LOAD_LIBRARIES);
+                } else {
+                    System.setProperty(JAVACPP_LOAD_LIBRARIES, previous);
+                }
+            }
+        }
+    }
+
+    /** Initializes every class of the preset's package (from the jar or folder holding {@code global}); returns the count. */
+    private static int initializePackage(Class<?> global, ClassLoader cl) throws IOException {
+        java.net.URL where = global.getProtectionDomain().getCodeSource().getLocation();
+        List<String> names = new ArrayList<>();
+        Path root;
+        try {
+            root = Path.of(where.toURI());
+        } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+            throw new IOException("cannot list the classes of " + where, e);
+        }
+        if (Files.isDirectory(root)) {
+            try (var walk = Files.walk(root.resolve(ORT_PACKAGE))) {
+                walk.map(p -> root.relativize(p).toString().replace(File.separatorChar, '/')).forEach(names::add);
+            }
+        } else {
+            try (java.util.jar.JarFile jar = new java.util.jar.JarFile(root.toFile())) {
+                jar.stream().map(java.util.jar.JarEntry::getName).forEach(names::add);
+            }
+        }
+        int n = 0;
+        for (String name : names) {
+            // Only the preset's API classes (Pointer subclasses and the global class); the presets
+            // subpackage holds the build-time InfoMapper, which has nothing to load.
+            if (!name.startsWith(ORT_PACKAGE) || !name.endsWith(".class") || name.startsWith(ORT_PACKAGE + "presets/")) {
+                continue;
+            }
+            String className = name.substring(0, name.length() - ".class".length()).replace('/', '.');
+            try {
+                Class.forName(className, true, cl);
+                n++;
+            } catch (ClassNotFoundException e) {
+                throw new IOException("class " + className + " listed but not loadable", e);
+            }
+        }
+        if (n == 0) {
+            throw new IOException("no classes of " + ORT_PACKAGE + " found in " + where);
+        }
+        return n;
+    }
+
     /**
      * Loads every library in the folder named by {@code property} whose file name matches, retrying the
      * ones that failed while others still load (so dependency order needs no table).
      */
-    private static void preloadLibdir(Properties props, String property, Pattern names, List<String> attempts) {
+    private static boolean preloadLibdir(Properties props, String property, Pattern names, List<String> attempts) {
         String dir = props.getProperty(property);
         if (dir == null || dir.isBlank()) {
-            return;
+            return false;
         }
         Path folder = Path.of(dir.trim());
         List<Path> pending = new ArrayList<>();
@@ -401,12 +536,13 @@ public final class NativeLoader {
             }
         } catch (IOException e) {
             attempts.add("-D" + property + "=" + dir + ": cannot list the folder (" + e.getMessage() + ")");
-            return;
+            return false;
         }
         if (pending.isEmpty()) {
             attempts.add("-D" + property + "=" + dir + ": no matching library in the folder");
-            return;
+            return false;
         }
+        int total = pending.size();
         pending.sort(null);
         boolean progress = true;
         List<String> errors = new ArrayList<>();
@@ -426,6 +562,7 @@ public final class NativeLoader {
             }
         }
         attempts.addAll(errors);
+        return pending.size() < total;
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -5,11 +5,11 @@ import static org.bytedeco.onnxruntime.global.onnxruntime.OrtArenaAllocator;
 import static org.bytedeco.onnxruntime.global.onnxruntime.OrtMemTypeDefault;
 
 import dev.javelin.bindings.core.NativeLibraryUnavailableException;
+import dev.javelin.bindings.core.NativeLoader;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.onnxruntime.OrtApi;
 import org.bytedeco.onnxruntime.OrtApiBase;
@@ -77,17 +77,10 @@ public final class Ort {
     }
 
     private static Loaded load() {
-        List<String> attempts = new ArrayList<>();
-        String platform = Loader.getPlatform();
-        attempts.add("JavaCPP Loader.load(org.bytedeco.onnxruntime.global.onnxruntime) for platform " + platform
-                + " (needs org.bytedeco:onnxruntime:1.24.1-1.5.13 with classifier " + platform
-                + " and the dnnl/opencl natives it inherits)");
-        try {
-            Loader.load(onnxruntime.class);
-        } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
-            throw new NativeLibraryUnavailableException("ONNX Runtime (libonnxruntime.so.1)",
-                    e.getClass().getSimpleName() + ": " + e.getMessage(), attempts, e);
-        }
+        // All native loading lives in NativeLoader (which also keeps the inherited oneDNN library out).
+        NativeLoader.Probe probe = NativeLoader.probe(NativeLoader.Stack.ONNX_RUNTIME);
+        probe.require();
+        List<String> attempts = probe.attempts();
         // OrtGetApiBase: static table owned by the library; never freed.
         OrtApiBase base = onnxruntime.OrtGetApiBase();
         if (base == null || base.isNull()) {

@@ -1,8 +1,9 @@
 package dev.javelin.bindings.ort;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
-import org.bytedeco.javacpp.LongPointer;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.onnxruntime.OrtAllocator;
 import org.bytedeco.onnxruntime.OrtApi;
@@ -29,7 +30,14 @@ import org.bytedeco.onnxruntime.OrtValue;
  *       concurrent runs would otherwise contend on, is not touched for outputs. If a run with pinned
  *       outputs fails (an output whose shape depends on the data, e.g. NonZero), it is rerun without
  *       them and pinning is switched off for this runner.</li>
+ *   <li>Recycled outputs: an output handed to a caller comes back to this runner when the caller closes
+ *       it (from any thread), and is pinned again as that output of a later run with the same shape. A
+ *       steady-state call then creates, describes and releases no value: its only native call is
+ *       {@code Run} (the official Java API gets the same by letting callers pin output tensors by hand).</li>
  * </ul>
+ *
+ * <p>The native arrays of value pointers are read and written through direct byte buffers over the
+ * same memory (plain memory accesses, where JavaCPP's {@code LongPointer.get/put} are JNI calls).
  *
  * <p>One thread at a time; pool runners to serve many threads. Use: {@code setInput} for every input,
  * {@code run}, {@code takeOutput} for each output you want, then {@code clear} (always, also after a failure).
@@ -42,9 +50,14 @@ public final class SessionRunner implements AutoCloseable {
     private final int inputCount;
     private final int outputCount;
     private final PointerPointer<OrtValue> inputValues;
-    private final LongPointer inputSlots;
+    private final ByteBuffer inputSlots;
     private final PointerPointer<OrtValue> outputValues;
-    private final LongPointer outputSlots;
+    private final ByteBuffer outputSlots;
+    private final String[] outputDescriptions;
+    // Outputs closed by their owners, waiting to be pinned again (see recycle()).
+    private final AtomicReferenceArray<Spare> spares;
+    // For each output pinned in the current run: the spare it came from (type, shape, data known), or null.
+    private final Spare[] pinnedSpares;
     private final long[] inputAddr;
     private final long[] outputAddr;
     // What each cached input value describes: data address, byte length, element type, shape.
@@ -61,7 +74,11 @@ public final class SessionRunner implements AutoCloseable {
     private boolean pinning = true;
     private final Scratch scratch = new Scratch();
     private final Scratch.ValueRef outSlot = new Scratch.ValueRef();
-    private boolean closed;
+    private volatile boolean closed;
+
+    /** An output value owned by this runner between runs, with everything needed to hand it out again. */
+    private record Spare(long value, ByteBuffer data, int elementType, long[] shape) {
+    }
 
     SessionRunner(InferenceSession session) {
         this.session = session;
@@ -75,10 +92,13 @@ public final class SessionRunner implements AutoCloseable {
         this.defaultAllocator = a;
         this.inputValues = new PointerPointer<>(Math.max(1, inputCount));
         this.inputValues.fill(0);
-        this.inputSlots = new LongPointer(inputValues);
+        this.inputSlots = slotView(inputValues, Math.max(1, inputCount));
         this.outputValues = new PointerPointer<>(Math.max(1, outputCount));
         this.outputValues.fill(0);
-        this.outputSlots = new LongPointer(outputValues);
+        this.outputSlots = slotView(outputValues, Math.max(1, outputCount));
+        this.outputDescriptions = session.outputs().stream().map(o -> "ORT output " + o.name()).toArray(String[]::new);
+        this.spares = new AtomicReferenceArray<>(outputCount);
+        this.pinnedSpares = new Spare[outputCount];
         this.inputAddr = new long[inputCount];
         this.outputAddr = new long[outputCount];
         this.keepAlive = new Object[inputCount];
@@ -86,6 +106,11 @@ public final class SessionRunner implements AutoCloseable {
         this.cachedLength = new long[inputCount];
         this.cachedType = new int[inputCount];
         this.cachedShape = new long[inputCount][];
+    }
+
+    /** A native-order buffer over {@code n} pointer slots of {@code array} (which keeps owning the memory). */
+    private static ByteBuffer slotView(PointerPointer<?> array, int n) {
+        return new Scratch.Bytes().at(array.address(), 8L * n).asByteBuffer().order(ByteOrder.nativeOrder());
     }
 
     /** Turns output pinning on (default) or off. */
@@ -132,7 +157,7 @@ public final class SessionRunner implements AutoCloseable {
         }
         long v = outSlot.address();
         inputAddr[index] = v;
-        inputSlots.put(index, v);
+        inputSlots.putLong(8 * index, v);
         cachedData[index] = addr;
         cachedLength[index] = len;
         cachedType[index] = elementType;
@@ -185,7 +210,7 @@ public final class SessionRunner implements AutoCloseable {
             throw Ort.toException(s, "Run(" + session.description() + ")");
         }
         for (int j = 0; j < outputCount; j++) {
-            outputAddr[j] = outputSlots.get(j);
+            outputAddr[j] = outputSlots.getLong(8 * j);
         }
         inputShapesChanged = false;
         if (pinning && !pinned) {
@@ -203,9 +228,23 @@ public final class SessionRunner implements AutoCloseable {
         }
     }
 
-    /** Preallocates every output from the default allocator; false (nothing set) if that fails. */
+    /**
+     * Pins every output: a recycled value of the learned type and shape if one came back, else a new one
+     * from the default allocator. Returns false (nothing set) if allocating fails.
+     */
     private boolean pinOutputs() {
         for (int j = 0; j < outputCount; j++) {
+            Spare sp = spares.get(j) == null ? null : spares.getAndSet(j, null);
+            if (sp != null) {
+                if (sp.elementType == learnedTypes[j] && Arrays.equals(sp.shape, learnedShapes[j])) {
+                    pinnedSpares[j] = sp;
+                    outputAddr[j] = sp.value;
+                    outputSlots.putLong(8 * j, sp.value);
+                    continue;
+                }
+                releaseValue(sp.value); // an older shape
+            }
+            pinnedSpares[j] = null;
             OrtStatus s;
             try {
                 // CreateTensorAsOrtValue: memory from ONNX Runtime's default allocator, owned by the value, which
@@ -226,7 +265,29 @@ public final class SessionRunner implements AutoCloseable {
                 return false;
             }
             outputAddr[j] = v;
-            outputSlots.put(j, v);
+            outputSlots.putLong(8 * j, v);
+        }
+        return true;
+    }
+
+    /**
+     * Called by a {@link TensorValue} this runner handed out, when its owner closes it (any thread): keeps
+     * the value for a later run instead of releasing it. Returns false if the runner does not take it
+     * (closed, not pinning, or a value for that output is already waiting); the caller then releases it.
+     */
+    boolean recycle(int slot, long value, ByteBuffer data, int elementType, long[] shape) {
+        if (closed || !pinning) {
+            return false;
+        }
+        if (!spares.compareAndSet(slot, null, new Spare(value, data, elementType, shape))) {
+            return false;
+        }
+        if (closed) {
+            // close() may have drained the slots before our value landed: whoever takes it back releases it.
+            Spare back = spares.getAndSet(slot, null);
+            if (back != null) {
+                releaseValue(back.value);
+            }
         }
         return true;
     }
@@ -258,8 +319,13 @@ public final class SessionRunner implements AutoCloseable {
             throw new IllegalStateException("output " + session.outputs().get(index).name() + " was not produced or already taken");
         }
         outputAddr[index] = 0;
-        outputSlots.put(index, 0L);
-        return TensorValue.adopt(api, v, scratch, session.outputs().get(index).name());
+        outputSlots.putLong(8 * index, 0L);
+        Spare sp = pinnedSpares[index];
+        pinnedSpares[index] = null;
+        TensorValue t = sp != null
+                ? TensorValue.known(outputDescriptions[index], api, v, sp.data, sp.elementType, sp.shape)
+                : TensorValue.adopt(api, v, scratch, session.outputs().get(index).name());
+        return t.recycleTo(this, index);
     }
 
     /**
@@ -271,23 +337,29 @@ public final class SessionRunner implements AutoCloseable {
         releaseOutputs();
     }
 
+    private void releaseValue(long v) {
+        // ReleaseValue: an output value this runner owns (a spare, or an output nobody took).
+        api.ReleaseValue(new Scratch.ValueRef().at(v));
+    }
+
     private void releaseInput(int i) {
         // ReleaseValue: the input value created in setInput(); the caller's memory is untouched.
         api.ReleaseValue(scratch.value.at(inputAddr[i]));
         inputAddr[i] = 0;
-        inputSlots.put(i, 0L);
+        inputSlots.putLong(8 * i, 0L);
         cachedShape[i] = null;
     }
 
     private void releaseOutputs() {
         for (int j = 0; j < outputCount; j++) {
-            long v = outputSlots.get(j);
+            long v = outputSlots.getLong(8 * j);
             if (v != 0) {
                 // ReleaseValue: an output (pinned or allocated by ONNX Runtime) that nobody took.
                 api.ReleaseValue(scratch.value.at(v));
-                outputSlots.put(j, 0L);
+                outputSlots.putLong(8 * j, 0L);
             }
             outputAddr[j] = 0;
+            pinnedSpares[j] = null;
         }
     }
 
@@ -304,6 +376,12 @@ public final class SessionRunner implements AutoCloseable {
             }
         }
         closed = true;
+        for (int j = 0; j < outputCount; j++) {
+            Spare sp = spares.getAndSet(j, null);
+            if (sp != null) {
+                releaseValue(sp.value);
+            }
+        }
         inputValues.close();
         outputValues.close();
         scratch.close();

@@ -26,6 +26,9 @@ public final class TensorValue extends NativeHandle {
     private final int elementType;
     private final long[] shape;
     private final Object keepAlive;
+    // Where the value goes back on close instead of being released (a runner that pins outputs), or null.
+    private SessionRunner recycler;
+    private int recycleSlot;
 
     private TensorValue(String description, OrtApi api, long value, ByteBuffer data, int elementType, long[] shape,
                         Object keepAlive) {
@@ -36,6 +39,23 @@ public final class TensorValue extends NativeHandle {
         this.elementType = elementType;
         this.shape = shape;
         this.keepAlive = keepAlive;
+    }
+
+    /**
+     * Takes ownership of an ORT value whose type, shape and data are already known (no native call);
+     * {@code data} is a pristine buffer over its memory that this object keeps (a duplicate is exposed).
+     */
+    static TensorValue known(String description, OrtApi api, long value, ByteBuffer data, int elementType, long[] shape) {
+        ByteBuffer view = data.duplicate();
+        view.clear();
+        return new TensorValue(description, api, value, view.order(ByteOrder.nativeOrder()), elementType, shape, null);
+    }
+
+    /** On close, offer the value back to {@code runner} (output {@code slot}) before releasing it. */
+    TensorValue recycleTo(SessionRunner runner, int slot) {
+        this.recycler = runner;
+        this.recycleSlot = slot;
+        return this;
     }
 
     /**
@@ -141,6 +161,9 @@ public final class TensorValue extends NativeHandle {
 
     @Override
     protected void release() {
+        if (recycler != null && recycler.recycle(recycleSlot, value, data, elementType, shape)) {
+            return; // the runner owns the value again and will pin it as the output of a later run
+        }
         // ReleaseValue: drops this reference; the caller's memory (wrap) is never freed here.
         api.ReleaseValue(new Scratch.ValueRef().at(value));
     }

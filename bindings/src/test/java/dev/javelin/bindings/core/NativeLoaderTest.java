@@ -118,4 +118,12 @@ class NativeLoaderTest {
         assertEquals("4.0 MiB", Bytes.format(4L << 20));
         assertEquals("1.5 GiB", Bytes.format(3L << 29));
     }
+
+    @Test
+    void leanOnnxRuntimeLoadingCanBeSwitchedOffForJavaCppsOwnLoader() {
+        List<String> attempts = new java.util.ArrayList<>();
+        assertFalse(NativeLoader.loadOnnxRuntimeAlone(props(NativeLoader.ONNXRUNTIME_LEAN_PROPERTY, "false"), false, attempts));
+        assertEquals(List.of("ONNX Runtime without the inherited dnnl/opencl presets: skipped (-Djavelin.onnxruntime.lean=false)"),
+                attempts);
+    }
 }
