@@ -248,6 +248,12 @@ public final class Session implements AutoCloseable {
         }
 
         @Override
+        public void bind(String name, Tensor tensor) {
+            checkLane();
+            inner.bind(name, tensor);
+        }
+
+        @Override
         public void run() {
             enter();
             try {
