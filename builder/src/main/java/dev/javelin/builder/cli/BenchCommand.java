@@ -322,6 +322,8 @@ public final class BenchCommand implements Callable<Integer> {
             };
             try {
                 run(out, step, (long) (warmup * 1e9), Long.MAX_VALUE, "warm-up");
+                next.set(0); // new client threads take streams 0..N-1 again, each from frame 0
+                streams.forEach(StreamingSession::reset);
                 long[] p = plan();
                 Phase m = run(out, step, p[0], p[1], "measure");
                 Map<String, Object> r = summary(out, m, "frames");

@@ -107,7 +107,7 @@ class StreamBenchCommandTest {
         Path j2 = dir.resolve("stream.json");
         Cli.Outcome s = Cli.run("bench", model.toString(), "--backend", "cpu", "--threads", "1", "--input",
                 "input=" + dir.resolve("x.npy"), "--input", "sr=" + dir.resolve("sr.npy"), "--stream", "state=hn=h;cn=c",
-                "--frame", "512", "--iterations", "100", "--warmup", "0", "--json", j2.toString());
+                "--frame", "512", "--iterations", "100", "--warmup", "0.1", "--json", j2.toString());
         assertEquals(0, s.code(), s.toString());
         JsonNode rs = new ObjectMapper().readTree(j2.toFile());
         assertEquals(100, rs.get("count").asLong());
