@@ -16,6 +16,18 @@ public interface Lane extends AutoCloseable {
     /** The bound output tensor named {@code name}; holds the result of the last {@link #run()}. */
     Tensor output(String name);
 
+    /**
+     * Rebinds input or output {@code name} to the caller's tensor, so runs read or write that memory directly
+     * (streaming sessions ping-pong state buffers between two lanes this way, with no copy). The tensor must
+     * have the input's shape (or, for an output, the shape the run will produce) and stay open while the lane
+     * is used; the lane never frees it. After this, {@link #input}/{@link #output} return a view of it.
+     *
+     * @throws UnsupportedOperationException if this backend's lanes cannot bind caller memory
+     */
+    default void bind(String name, Tensor tensor) {
+        throw new UnsupportedOperationException("lanes of this backend cannot bind caller memory");
+    }
+
     /** Runs the model on the bound inputs, writing the bound outputs. */
     void run();
 

@@ -35,13 +35,15 @@ public final class Session implements AutoCloseable {
     private final Path model;
     private final CompiledModel compiled;
     private final BackendKind backend;
+    private final SessionOptions options;
     private final AtomicLong state = new AtomicLong();
     private final List<Lane> lanes = new ArrayList<>();
 
-    private Session(Path model, CompiledModel compiled, BackendKind backend) {
+    private Session(Path model, CompiledModel compiled, BackendKind backend, SessionOptions options) {
         this.model = model;
         this.compiled = compiled;
         this.backend = backend;
+        this.options = options;
     }
 
     /** Opens an ONNX model with {@link SessionOptions#defaults()}. */
@@ -61,7 +63,7 @@ public final class Session implements AutoCloseable {
         checkModelFile(model);
         Backend backend = BackendSelector.select(options);
         CompiledModel compiled = backend.compile(model, options);
-        return new Session(model, compiled, backend.kind());
+        return new Session(model, compiled, backend.kind(), options);
     }
 
     static void checkModelFile(Path model) {
@@ -96,6 +98,21 @@ public final class Session implements AutoCloseable {
     /** What runs the model, e.g. {@code "ONNX Runtime 1.24.1 CPU (2 intra-op threads)"}. */
     public String description() {
         return compiled.description();
+    }
+
+    /** The options the session was opened with (the executor derives its default lane count from them). */
+    public SessionOptions options() {
+        return options;
+    }
+
+    /**
+     * Checks inputs against the signature as {@link #run} does, without running; for callers that queue
+     * requests (the executor) so a bad request fails at submission, naming the tensor.
+     *
+     * @throws InvalidInputException naming the tensor, if an input does not match the signature
+     */
+    public void validate(Map<String, Tensor> inputs) {
+        InputValidator.validate(compiled.signature(), inputs);
     }
 
     /** The model file. */
@@ -228,6 +245,12 @@ public final class Session implements AutoCloseable {
         public Tensor output(String name) {
             checkLane();
             return inner.output(name);
+        }
+
+        @Override
+        public void bind(String name, Tensor tensor) {
+            checkLane();
+            inner.bind(name, tensor);
         }
 
         @Override

@@ -37,6 +37,8 @@ import picocli.CommandLine.Spec;
                 RunCommand.class,
                 DoctorCommand.class,
                 DemoCommand.class,
+                StreamCommand.class,
+                BenchCommand.class,
                 HelpCommand.class
         },
         footer = {"",

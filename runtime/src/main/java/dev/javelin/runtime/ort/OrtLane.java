@@ -135,6 +135,41 @@ final class OrtLane implements Lane {
         return o.tensor;
     }
 
+    /**
+     * Binds caller memory (hook for streaming sessions' state ping-pong): the value wrapping it is kept by the
+     * lane and closed with it; the memory stays the caller's.
+     */
+    @Override
+    public void bind(String name, Tensor tensor) {
+        checkOpen();
+        Tensor view = Tensor.wrap(tensor.unsafeBuffer(), tensor.dtype(), tensor.shape());
+        TensorValue v = TensorValue.wrap(tensor.unsafeBuffer(), tensor.dtype().onnxType(), tensor.shape().dims());
+        if (inputs.containsKey(name)) {
+            binding.bindInput(name, v);
+            inputValues.add(v);
+            inputs.put(name, view);
+            return;
+        }
+        Output o = outputs.get(name);
+        if (o == null) {
+            v.close();
+            throw new NoSuchElementException("no input or output '" + name + "'; inputs are " + inputs.keySet()
+                    + ", outputs " + outputs.keySet());
+        }
+        binding.bindOutput(name, v);
+        if (o.value != null) {
+            o.value.close();
+        }
+        if (o.memory != null) {
+            o.memory.close();
+            o.memory = null;
+        }
+        o.value = v;
+        o.tensor = view;
+        o.mode = Mode.FIXED;
+        needsFetch = outputs.values().stream().anyMatch(x -> x.mode == Mode.LEARN || x.mode == Mode.DYNAMIC);
+    }
+
     @Override
     public void run() {
         checkOpen();
