@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
  * min/mean/median/p90/p99, queue vs compute time, batch sizes and peak RSS, like trtexec plus what a service
  * owner needs.
  */
-@Command(name = "bench", sortOptions = false,
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Measure throughput and latency under concurrent load (executor lanes, dynamic batching) or"
                 + " per-frame latency of a streaming session.",
                 "Inputs come from --input .npy files or are generated (floats uniform in [-1, 1), integers 1) with"

@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
  * splits the input along its last axis into frames of N, runs a {@link StreamingSession} over them (state
  * carried frame to frame), and writes each output stacked over frames (new leading axis) as DIR/<name>.npy.
  */
-@Command(name = "stream", sortOptions = false,
+@Command(name = "stream", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run a stateful model frame by frame with its state carried over (a StreamingSession).",
                 "The input is cut along its last axis into frames of --frame samples; each output is stacked over"
                         + " frames along a new leading axis. State pairs are declared with --state or inferred"

@@ -40,6 +40,18 @@ class MainTest {
     }
 
     @Test
+    void everyCommandAnswersHelpWithItsUsage() {
+        for (String command : new picocli.CommandLine(new Main()).getSubcommands().keySet()) {
+            if (command.equals("help")) {
+                continue;
+            }
+            Cli.Outcome r = Cli.run(command, "--help");
+            assertEquals(0, r.code(), command + " --help: " + r);
+            assertTrue(r.out().contains("Usage: javelin " + command), command + " --help printed\n" + r.out());
+        }
+    }
+
+    @Test
     void versionNamesJavelinJavaAndPlatform() {
         Cli.Outcome r = Cli.run("--version");
         assertEquals(0, r.code());
