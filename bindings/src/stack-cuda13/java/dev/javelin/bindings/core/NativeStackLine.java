@@ -15,7 +15,7 @@ public final class NativeStackLine {
     /** Short name of the line: {@code cuda13} (default) or {@code jetpack6}. */
     public static final String ID = "cuda13";
     /** How a build selects this line. */
-    public static final String MAVEN_PROFILE = "the default (no -P profile)";
+    public static final String MAVEN_PROFILE = "default build";
     /** The bytedeco JavaCPP release the presets come from. */
     public static final String JAVACPP = "1.5.13";
     /** Platforms this line is meant for. */
