@@ -22,7 +22,9 @@ import java.util.Set;
  *   <li>{@code healthcheck}: the final stage states its health-check decision ({@code HEALTHCHECK NONE} for one-shot
  *       commands, which also drops one inherited from the base), and a long-running entrypoint has a real one;</li>
  *   <li>{@code entrypoint-file}: a jar the entrypoint runs is put in place by a {@code COPY} of the final stage;</li>
- *   <li>{@code context-path}: every {@code COPY}/{@code ADD} source from the build context exists in the repository.</li>
+ *   <li>{@code context-path}: every {@code COPY}/{@code ADD} source from the build context exists in the repository;</li>
+ *   <li>{@code context-filter}: the Dockerfile has its own {@code <name>.dockerignore} (BuildKit reads it next to the
+ *       Dockerfile) keeping {@code **}{@code /target/} out, so a local build's output never rides into the image.</li>
  * </ul>
  * {@link #checkBuildOutput} adds, once Maven has packaged, that what the final stage copies from a build stage's
  * Maven output exists in the real build output ({@code build-output}).
@@ -60,6 +62,9 @@ final class DockerfileRules {
                     }
                 }
             }
+        }
+        if (context != null) {
+            checkContextFilter(df, out);
         }
         Stage last = df.finalStage();
         checkUser(df, last, out);
@@ -138,6 +143,20 @@ final class DockerfileRules {
                 out.add(v(df, in, "context-path", in.keyword() + " source " + src + " is not in the build context "
                         + context.toAbsolutePath().normalize()));
             }
+        }
+    }
+
+    private static void checkContextFilter(DockerfileModel df, List<Violation> out) {
+        Path ignore = df.file().resolveSibling(df.file().getFileName() + ".dockerignore");
+        try {
+            List<String> patterns = Files.isRegularFile(ignore) ? Files.readAllLines(ignore) : List.of();
+            if (patterns.stream().map(String::strip).noneMatch(l -> l.equals("**/target/") || l.equals("**/target"))) {
+                out.add(new Violation(df.file(), 1, "context-filter", (Files.isRegularFile(ignore) ? ignore.getFileName()
+                        + " does not exclude **/target/" : "no " + ignore.getFileName() + " next to it")
+                        + ": local build output would be sent into the image build"));
+            }
+        } catch (IOException e) {
+            out.add(new Violation(df.file(), 1, "context-filter", ignore + ": " + e.getMessage()));
         }
     }
 

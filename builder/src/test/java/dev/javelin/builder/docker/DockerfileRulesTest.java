@@ -86,6 +86,18 @@ class DockerfileRulesTest {
     }
 
     @Test
+    void contextChecksWhenBuiltFromTheRepository() throws Exception {
+        // good.Dockerfile has no <name>.dockerignore next to it; serve-no-healthcheck.Dockerfile copies app/, which the
+        // repository does not have.
+        List<Violation> good = DockerfileRules.check(DockerfileModel.read(Repo.fixture("good.Dockerfile")), Repo.root());
+        assertEquals(Map.of("context-filter", List.of(1)), byRule(good), good.toString());
+        List<Violation> serve = DockerfileRules.check(DockerfileModel.read(Repo.fixture("serve-no-healthcheck.Dockerfile")),
+                Repo.root());
+        assertEquals(Map.of("context-filter", List.of(1), "context-path", List.of(3), "healthcheck", List.of(5)),
+                byRule(serve), serve.toString());
+    }
+
+    @Test
     void pinning() {
         assertNull(DockerfileRules.pinProblem("nvidia/cuda:13.1.1-devel-ubuntu24.04"));
         assertNull(DockerfileRules.pinProblem("registry.example:5000/team/image:1.2"));
