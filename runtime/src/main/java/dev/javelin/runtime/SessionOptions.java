@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param interOpThreads    threads across independent operators on the CPU backend; 0 lets ONNX Runtime choose
  * @param optimization      graph optimization level applied by ONNX Runtime
  * @param engineCacheDir    where built TensorRT engines are cached; {@code null} for the default
- *                          ({@code ~/.cache/javelin/engines})
+ *                          ({@code -Djavelin.engine.cache.dir}, else {@code $JAVELIN_ENGINE_CACHE}, else
+ *                          {@code ~/.cache/javelin/engines})
  */
 public record SessionOptions(BackendKind backend, int deviceId, int intraOpThreads, int interOpThreads,
                              Optimization optimization, Path engineCacheDir) {

@@ -1,6 +1,7 @@
 package dev.javelin.runtime;
 
 import dev.javelin.bindings.core.NativeLoader;
+import dev.javelin.bindings.core.NativeStackLine;
 import dev.javelin.bindings.cuda.CudaDeviceInfo;
 import dev.javelin.bindings.cuda.CudaDriver;
 import dev.javelin.bindings.trt.TensorRt;
@@ -31,11 +32,13 @@ import java.util.regex.Pattern;
  * @param tensorRt         TensorRT version loaded, or {@code null}
  * @param tensorRtBuiltFor TensorRT version the bundled bindings were built for
  * @param onnxRuntime      ONNX Runtime version loaded, or {@code null}
+ * @param nativeLine       the native stack line this build was compiled for ({@code -Pjetpack6} or the default)
  * @param nativeStacks     each native library stack Javelin loads, with what was found and expected
  * @param backends         each backend in rank order (TensorRT, ONNX Runtime CUDA, CPU), usable or not, and why
  */
 public record SystemInfo(Os os, Jvm jvm, Jetson jetson, String nvidiaDriver, String cudaDriver, List<Gpu> gpus,
-                         String tensorRt, String tensorRtBuiltFor, String onnxRuntime, List<NativeStack> nativeStacks,
+                         String tensorRt, String tensorRtBuiltFor, String onnxRuntime, NativeLine nativeLine,
+                         List<NativeStack> nativeStacks,
                          List<BackendStatus> backends) {
 
     public SystemInfo {
@@ -69,11 +72,67 @@ public record SystemInfo(Os os, Jvm jvm, Jetson jetson, String nvidiaDriver, Str
     /**
      * A Jetson board.
      *
-     * @param model   board model from the device tree, e.g. {@code NVIDIA Jetson AGX Orin Developer Kit}, or {@code null}
-     * @param l4t     Jetson Linux (L4T) release, e.g. {@code 36.4.3}, or {@code null}
-     * @param jetPack the JetPack line that L4T release belongs to, e.g. {@code 6.x}, or {@code null}
+     * @param model    board model from the device tree, e.g. {@code NVIDIA Jetson AGX Orin Developer Kit}, or {@code null}
+     * @param l4t      Jetson Linux (L4T) release, e.g. {@code 36.4.3}, from {@code /etc/nv_tegra_release} or else the
+     *                 {@code nvidia-l4t-core} package, or {@code null}
+     * @param jetPack  the JetPack release of that L4T, e.g. {@code 6.2} (or only the line, e.g. {@code 5.x}), or {@code null}
+     * @param packages installed versions of the JetPack packages that matter ({@code nvidia-l4t-core},
+     *                 {@code nvidia-jetpack}, {@code cuda-cudart-*}, {@code libnvinfer*}, {@code libcudnn*})
+     * @param cuda     CUDA runtime version installed (packages or {@code /usr/local/cuda/version.json}), or {@code null}
+     * @param tensorRt TensorRT version: the loaded library's, else the installed package's, or {@code null}
+     * @param cudnn    cuDNN version installed, or {@code null}
+     * @param check    whether this build's native line fits the board, and the fix if not
      */
-    public record Jetson(String model, String l4t, String jetPack) {
+    public record Jetson(String model, String l4t, String jetPack, Map<String, String> packages, String cuda,
+                         String tensorRt, String cudnn, JetsonCheck check) {
+        public Jetson {
+            packages = packages == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(packages));
+        }
+
+        /** A board known only by model and L4T release. */
+        public Jetson(String model, String l4t, String jetPack) {
+            this(model, l4t, jetPack, Map.of(), null, null, null, null);
+        }
+    }
+
+    /**
+     * Whether the native line this build was compiled for fits a Jetson board.
+     *
+     * @param matches      the line's CUDA and TensorRT are the board's
+     * @param expectedLine the line that fits the board's JetPack ({@code jetpack6} or {@code cuda13}), or {@code null}
+     *                     if none does
+     * @param detail       what was compared
+     * @param fix          the exact fix (e.g. rebuild with {@code -Pjetpack6}), or {@code null} when it matches
+     */
+    public record JetsonCheck(boolean matches, String expectedLine, String detail, String fix) {
+    }
+
+    /**
+     * The native stack line this build was compiled for (bindings' {@code NativeStackLine}).
+     *
+     * @param id           {@code cuda13} (default) or {@code jetpack6}
+     * @param mavenProfile how it is selected
+     * @param javacpp      bytedeco release
+     * @param cuda         CUDA version of the cuda JNI
+     * @param tensorRt     TensorRT version of the tensorrt JNI
+     * @param tensorRtMin  oldest TensorRT it loads
+     * @param onnxRuntime  ONNX Runtime version it bundles
+     * @param targets      platforms it is meant for
+     */
+    public record NativeLine(String id, String mavenProfile, String javacpp, String cuda, String tensorRt,
+                             String tensorRtMin, String onnxRuntime, String targets) {
+        static NativeLine ofThisBuild() {
+            return new NativeLine(NativeStackLine.ID, NativeStackLine.MAVEN_PROFILE, NativeStackLine.JAVACPP,
+                    NativeStackLine.CUDA, NativeStackLine.TENSORRT_BUILT,
+                    NativeStackLine.TENSORRT_MAJOR + "." + NativeStackLine.TENSORRT_MIN_MINOR, NativeStackLine.ONNXRUNTIME,
+                    NativeStackLine.TARGETS);
+        }
+
+        JetsonPlatform.Line asLine() {
+            int[] c = JetsonPlatform.parseVersion(cuda);
+            int[] t = JetsonPlatform.parseVersion(tensorRtMin);
+            return new JetsonPlatform.Line(id, javacpp, c == null ? 0 : c[0], cuda, t == null ? 0 : t[0], t == null ? 0 : t[1]);
+        }
     }
 
     /**
@@ -177,9 +236,10 @@ public record SystemInfo(Os os, Jvm jvm, Jetson jetson, String nvidiaDriver, Str
             }
             backends.add(status);
         }
-        return new SystemInfo(os, jvm, readJetson(root), readNvidiaDriver(root), cudaDriver, gpus,
-                trt.available() ? trt.version() : null, TensorRt.builtVersion(), ort.available() ? ort.version() : null,
-                stacks, backends);
+        NativeLine line = NativeLine.ofThisBuild();
+        return new SystemInfo(os, jvm, readJetson(root, trt.available() ? trt.version() : null, line),
+                readNvidiaDriver(root), cudaDriver, gpus, trt.available() ? trt.version() : null, TensorRt.builtVersion(),
+                ort.available() ? ort.version() : null, line, stacks, backends);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -188,19 +248,40 @@ public record SystemInfo(Os os, Jvm jvm, Jetson jetson, String nvidiaDriver, Str
     private static final Pattern TEGRA_RELEASE = Pattern.compile("#\\s*R(\\d+)\\s*\\(release\\),\\s*REVISION:\\s*([0-9.]+)");
     private static final Pattern NVRM_VERSION = Pattern.compile("Kernel Module(?:\\s+for\\s+\\S+)?\\s+(\\d+(?:\\.\\d+)+)");
 
-    /** The Jetson board under {@code root}, or {@code null}: {@code /etc/nv_tegra_release} and the device-tree model. */
+    /** The Jetson board under {@code root}, checked against this build's native line; see {@link #readJetson(Path, String, NativeLine)}. */
     static Jetson readJetson(Path root) {
+        return readJetson(root, null, NativeLine.ofThisBuild());
+    }
+
+    /**
+     * The Jetson board under {@code root}, or {@code null}: {@code /etc/nv_tegra_release}, the device-tree model,
+     * the dpkg database and {@code /usr/local/cuda/version.json}, with the check of {@code line} against it.
+     *
+     * @param loadedTensorRt the TensorRT version actually loaded (preferred over the package's), or {@code null}
+     */
+    static Jetson readJetson(Path root, String loadedTensorRt, NativeLine line) {
         String release = readText(root.resolve("etc/nv_tegra_release"));
         String model = readText(root.resolve("proc/device-tree/model"));
         String compatible = readText(root.resolve("proc/device-tree/compatible"));
         model = model == null ? null : model.replace("\0", "").trim();
+        Map<String, String> packages = JetsonPlatform.interestingPackages(readText(root.resolve("var/lib/dpkg/status")));
         boolean tegra = release != null || (model != null && model.contains("Jetson"))
-                || (compatible != null && compatible.contains("nvidia,tegra"));
+                || (compatible != null && compatible.contains("nvidia,tegra")) || packages.containsKey("nvidia-l4t-core");
         if (!tegra) {
             return null;
         }
         String l4t = release == null ? null : parseL4t(release);
-        return new Jetson(model == null || model.isEmpty() ? null : model, l4t, l4t == null ? null : jetPackLine(l4t));
+        if (l4t == null && packages.containsKey("nvidia-l4t-core")) {
+            // Containers often lack /etc/nv_tegra_release but keep the package database of their L4T base.
+            int[] v = JetsonPlatform.parseVersion(packages.get("nvidia-l4t-core"));
+            l4t = v == null ? null : v[0] + "." + v[1] + "." + v[2];
+        }
+        JetsonPlatform.Release r = JetsonPlatform.release(l4t);
+        String jetPack = r != null ? r.jetPack() : l4t == null ? null : jetPackLine(l4t);
+        String cuda = JetsonPlatform.cudaVersion(packages, readText(root.resolve("usr/local/cuda/version.json")));
+        String tensorRt = loadedTensorRt != null ? loadedTensorRt : JetsonPlatform.tensorRtVersion(packages);
+        return new Jetson(model == null || model.isEmpty() ? null : model, l4t, jetPack, packages, cuda, tensorRt,
+                JetsonPlatform.cudnnVersion(packages), JetsonPlatform.check(l4t, cuda, tensorRt, line.asLine()));
     }
 
     /** {@code "# R36 (release), REVISION: 4.3, ..."} gives {@code 36.4.3}; {@code null} if not in that form. */
@@ -247,14 +328,19 @@ public record SystemInfo(Os os, Jvm jvm, Jetson jetson, String nvidiaDriver, Str
     /**
      * The information as nested maps and lists with stable snake_case keys, for JSON: {@code os}, {@code jvm},
      * {@code jetson}, {@code nvidia_driver}, {@code cuda_driver}, {@code devices}, {@code tensorrt},
-     * {@code onnxruntime}, {@code native}, {@code backends}. Absent values are {@code null}, never omitted.
+     * {@code onnxruntime}, {@code native_line}, {@code native}, {@code backends}. Absent values are {@code null}, never omitted.
      */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("os", ordered("name", os.name(), "version", os.version(), "arch", os.arch(), "cpus", os.cpus()));
         m.put("jvm", ordered("vendor", jvm.vendor(), "version", jvm.version(), "vm", jvm.vm(),
                 "max_heap_bytes", jvm.maxHeapBytes()));
-        m.put("jetson", jetson == null ? null : ordered("model", jetson.model(), "l4t", jetson.l4t(), "jetpack", jetson.jetPack()));
+        m.put("jetson", jetson == null ? null : ordered("model", jetson.model(), "l4t", jetson.l4t(), "jetpack", jetson.jetPack(),
+                "cuda", jetson.cuda(), "tensorrt", jetson.tensorRt(), "cudnn", jetson.cudnn(), "packages", jetson.packages(),
+                "native_line_matches", jetson.check() == null ? null : jetson.check().matches(),
+                "expected_line", jetson.check() == null ? null : jetson.check().expectedLine(),
+                "check", jetson.check() == null ? null : jetson.check().detail(),
+                "fix", jetson.check() == null ? null : jetson.check().fix()));
         m.put("nvidia_driver", nvidiaDriver);
         m.put("cuda_driver", cudaDriver);
         List<Object> devices = new ArrayList<>();
@@ -266,6 +352,10 @@ public record SystemInfo(Os os, Jvm jvm, Jetson jetson, String nvidiaDriver, Str
         m.put("devices", devices);
         m.put("tensorrt", ordered("version", tensorRt, "built_for", tensorRtBuiltFor));
         m.put("onnxruntime", ordered("version", onnxRuntime));
+        m.put("native_line", ordered("id", nativeLine.id(), "maven_profile", nativeLine.mavenProfile(), "javacpp",
+                nativeLine.javacpp(), "cuda", nativeLine.cuda(), "tensorrt_built_for", nativeLine.tensorRt(),
+                "tensorrt_min", nativeLine.tensorRtMin(), "onnxruntime", nativeLine.onnxRuntime(),
+                "targets", nativeLine.targets()));
         List<Object> stacks = new ArrayList<>();
         for (NativeStack s : nativeStacks) {
             stacks.add(ordered("name", s.name(), "available", s.available(), "version", s.version(), "expected", s.expected(),
@@ -296,6 +386,16 @@ public record SystemInfo(Os os, Jvm jvm, Jetson jetson, String nvidiaDriver, Str
         line(sb, "Jetson", jetson == null ? "no" : (jetson.model() == null ? "Tegra board" : jetson.model())
                 + (jetson.l4t() == null ? "" : ", L4T " + jetson.l4t())
                 + (jetson.jetPack() == null ? "" : " (JetPack " + jetson.jetPack() + ")"));
+        if (jetson != null) {
+            line(sb, "JetPack stack", "CUDA " + orUnknown(jetson.cuda()) + ", TensorRT " + orUnknown(jetson.tensorRt())
+                    + ", cuDNN " + orUnknown(jetson.cudnn()));
+            if (jetson.check() != null) {
+                line(sb, "Native line", (jetson.check().matches() ? "matches: " : "MISMATCH: ") + jetson.check().detail());
+                if (jetson.check().fix() != null) {
+                    line(sb, "Fix", jetson.check().fix());
+                }
+            }
+        }
         line(sb, "NVIDIA driver", nvidiaDriver == null ? "not found" : nvidiaDriver);
         line(sb, "CUDA driver", cudaDriver == null ? "not found" : "CUDA " + cudaDriver);
         if (gpus.isEmpty()) {
@@ -308,6 +408,9 @@ public record SystemInfo(Os os, Jvm jvm, Jetson jetson, String nvidiaDriver, Str
         }
         line(sb, "TensorRT", (tensorRt == null ? "not loaded" : tensorRt) + " (bindings built for " + tensorRtBuiltFor + ")");
         line(sb, "ONNX Runtime", onnxRuntime == null ? "not loaded" : onnxRuntime);
+        line(sb, "Built for", "bytedeco " + nativeLine.javacpp() + " (" + nativeLine.id() + ", " + nativeLine.mavenProfile()
+                + "): CUDA " + nativeLine.cuda() + ", TensorRT " + nativeLine.tensorRt() + " (loads >= "
+                + nativeLine.tensorRtMin() + "), ONNX Runtime " + nativeLine.onnxRuntime());
         sb.append('\n').append("Native libraries:\n");
         java.util.Set<List<String>> shown = new java.util.HashSet<>();
         String indent = " ".repeat(17);
@@ -329,6 +432,10 @@ public record SystemInfo(Os os, Jvm jvm, Jetson jetson, String nvidiaDriver, Str
             sb.append(String.format(Locale.ROOT, "  %-9s %-4s %s%n", b.name(), b.usable() ? "yes" : "no", b.detail()));
         }
         return sb.toString();
+    }
+
+    private static String orUnknown(String v) {
+        return v == null ? "not found" : v;
     }
 
     private static void line(StringBuilder sb, String key, String value) {

@@ -67,8 +67,11 @@ public final class NativeLoader {
     static final String NVONNXPARSER_PRESET = "org.bytedeco.tensorrt.global.nvonnxparser";
     static final String ORT_PRESET = "org.bytedeco.onnxruntime.global.onnxruntime";
 
-    /** The CUDA driver API version the bytedeco 1.5.13 CUDA runtime (13.1) needs: any CUDA 13 driver (R580+). */
-    public static final int MIN_CUDA_DRIVER_API = 13000;
+    /**
+     * The CUDA driver API version the CUDA runtime of this build's native stack needs (13000 for the default
+     * line's CUDA 13.1, 12060 for the JetPack 6 line's CUDA 12.6): {@link NativeStackLine#MIN_CUDA_DRIVER_API}.
+     */
+    public static final int MIN_CUDA_DRIVER_API = NativeStackLine.MIN_CUDA_DRIVER_API;
 
     /** Where distributions put libcuda.so.1 when it is not on the linker path; each is tried if it exists. */
     private static final List<String> DRIVER_LOCATIONS = List.of(
@@ -81,16 +84,23 @@ public final class NativeLoader {
     /** A native stack Javelin can use, with what it expects to find. */
     public enum Stack {
         /** The NVIDIA driver's CUDA driver API, bound with JNA. */
-        CUDA_DRIVER("CUDA driver", "libcuda.so.1 (NVIDIA driver >= R580 for CUDA 13.1)"),
+        CUDA_DRIVER("CUDA driver", "libcuda.so.1 (NVIDIA driver >= " + NativeStackLine.MIN_DRIVER + " for CUDA "
+                + NativeStackLine.CUDA + ")"),
         /** The CUDA runtime through the bytedeco cuda preset (needed by TensorRT). */
-        CUDA_RUNTIME("CUDA runtime", "libcudart.so.13, libcublas.so.13, libcudnn.so.9 (CUDA 13.1 + cuDNN 9.19: "
-                + "a CUDA toolkit install or the -Pgpu-redist profile) for the bytedeco cuda 13.1-9.19-1.5.13 JNI"),
+        CUDA_RUNTIME("CUDA runtime", "libcudart.so." + NativeStackLine.CUDA_MAJOR + ", libcublas.so."
+                + NativeStackLine.CUDA_MAJOR + ", libcudnn.so.9 (CUDA " + NativeStackLine.CUDA + " + cuDNN "
+                + NativeStackLine.CUDNN + ": a CUDA toolkit install, JetPack, or the -Pgpu-redist profile) for the "
+                + "bytedeco " + NativeStackLine.JAVACPP + " cuda JNI"),
         /** TensorRT and its ONNX parser through the bytedeco tensorrt preset. */
-        TENSORRT("TensorRT", "libnvinfer.so.10 and libnvonnxparser.so.10 (TensorRT >= 10.15: a TensorRT install "
-                + "or the -Pgpu-redist profile) for the bytedeco tensorrt 10.15-1.5.13 JNI"),
+        TENSORRT("TensorRT", "libnvinfer.so." + NativeStackLine.TENSORRT_MAJOR + " and libnvonnxparser.so."
+                + NativeStackLine.TENSORRT_MAJOR + " (TensorRT >= " + NativeStackLine.TENSORRT_MAJOR + "."
+                + NativeStackLine.TENSORRT_MIN_MINOR + ": a TensorRT install, JetPack, or the -Pgpu-redist profile) for "
+                + "the bytedeco " + NativeStackLine.JAVACPP + " tensorrt JNI (built for " + NativeStackLine.TENSORRT_BUILT
+                + ")"),
         /** ONNX Runtime through the bytedeco onnxruntime preset. */
-        ONNX_RUNTIME("ONNX Runtime", "libonnxruntime.so.1 (ONNX Runtime 1.24.1, bundled in the bytedeco "
-                + "onnxruntime 1.24.1-1.5.13 jar for linux-x86_64 and linux-arm64)");
+        ONNX_RUNTIME("ONNX Runtime", "libonnxruntime.so.1 (ONNX Runtime " + NativeStackLine.ONNXRUNTIME
+                + ", bundled in the bytedeco " + NativeStackLine.JAVACPP + " onnxruntime jar for linux-x86_64 and "
+                + "linux-arm64)");
 
         private final String label;
         private final String expected;
@@ -338,11 +348,14 @@ public final class NativeLoader {
         String version = major + "." + minor + "." + encoded % 100;
         int builtMajor = org.bytedeco.tensorrt.global.nvinfer.NV_TENSORRT_MAJOR;
         int builtMinor = org.bytedeco.tensorrt.global.nvinfer.NV_TENSORRT_MINOR;
-        if (major != builtMajor || minor < builtMinor) {
-            // The JNI calls interface entries of its own headers; an older library may lack them.
-            return new Probe(stack, false, version, "TensorRT " + version + " found, but the bytedeco tensorrt JNI was "
-                    + "built for " + builtMajor + "." + builtMinor + " and needs TensorRT " + builtMajor + "." + builtMinor
-                    + " or a newer " + builtMajor + ".x", attempts, null);
+        if (!NativeStackLine.acceptsTensorRt(major, minor)) {
+            // The JNI calls interface entries of its own headers; an older library may lack them. The floor is
+            // the line's (NativeStackLine): the built version, or 10.3 for the JetPack 6 line.
+            return new Probe(stack, false, version, "TensorRT " + version + " found, but the bytedeco "
+                    + NativeStackLine.JAVACPP + " tensorrt JNI (built for " + builtMajor + "." + builtMinor + ") needs "
+                    + "TensorRT " + NativeStackLine.TENSORRT_MAJOR + "." + NativeStackLine.TENSORRT_MIN_MINOR
+                    + " or a newer " + NativeStackLine.TENSORRT_MAJOR + ".x: " + NativeStackLine.TENSORRT_FLOOR_REASON,
+                    attempts, null);
         }
         return new Probe(stack, true, version, "TensorRT " + version + " loaded (bytedeco JNI built for "
                 + builtMajor + "." + builtMinor + ")", attempts, null);

@@ -10,6 +10,7 @@ import com.sun.jna.NativeLibrary;
 import dev.javelin.bindings.core.NativeCallException;
 import dev.javelin.bindings.core.NativeLibraryUnavailableException;
 import dev.javelin.bindings.core.NativeLoader;
+import dev.javelin.bindings.core.NativeStackLine;
 import dev.javelin.bindings.testing.NativeTestBuild;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -207,14 +208,16 @@ class FakeCudaDriverTest {
         NativeLibraryUnavailableException e = assertThrows(NativeLibraryUnavailableException.class,
                 () -> NativeLoader.require(NativeLoader.Stack.TENSORRT));
         if (rt.available()) {
-            assertTrue(rt.version().startsWith("13."), rt.toString());
-            assertTrue(rt.detail().contains("built for 13.1"), rt.detail());
+            assertTrue(rt.version().startsWith(NativeStackLine.CUDA_MAJOR + "."), rt.toString());
+            assertTrue(rt.detail().contains("built for " + NativeStackLine.CUDA), rt.detail());
             assertTrue(e.getMessage().contains("TensorRT libraries could not be loaded"), e.getMessage());
             assertTrue(e.getMessage().contains("cannot open shared object file"), e.getMessage());
         } else {
-            assertTrue(rt.detail().contains("libcudart.so.13"), rt.detail());
+            // Default line: libcudart.so.13 (a CUDA 13 toolkit is installed here, so this branch is not taken);
+            // JetPack 6 line: libcudart.so.12, which this machine lacks.
+            assertTrue(rt.detail().contains("libcudart.so." + NativeStackLine.CUDA_MAJOR), rt.detail());
             assertTrue(e.getMessage().contains("needs the CUDA runtime"), e.getMessage());
-            assertTrue(e.getMessage().contains("libcudart.so.13"), e.getMessage());
+            assertTrue(e.getMessage().contains("libcudart.so." + NativeStackLine.CUDA_MAJOR), e.getMessage());
         }
         assertTrue(e.getMessage().contains("libnvinfer.so.10"), "names what is expected: " + e.getMessage());
     }

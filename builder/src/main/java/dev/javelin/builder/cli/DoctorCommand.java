@@ -16,11 +16,12 @@ import picocli.CommandLine.Spec;
  * write its report.
  */
 @Command(name = "doctor", mixinStandardHelpOptions = true,
-        description = {"Reports OS/arch, JVM, Jetson board, NVIDIA driver and CUDA versions, GPUs (compute capability, "
+        description = {"Reports OS/arch, JVM, Jetson board (model, L4T/JetPack, CUDA/TensorRT found, whether this build's "
+                + "native line fits it and the fix if not), NVIDIA driver and CUDA versions, GPUs (compute capability, "
                 + "memory), TensorRT and ONNX Runtime versions, and for each backend whether it is usable and why not."})
 public final class DoctorCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON with stable keys: os, jvm, jetson, nvidia_driver, cuda_driver, "
-            + "devices, tensorrt, onnxruntime, native, backends.")
+            + "devices, tensorrt, onnxruntime, native_line, native, backends.")
     boolean json;
 
     @Spec

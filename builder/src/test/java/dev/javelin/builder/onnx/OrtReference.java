@@ -12,6 +12,8 @@ import org.bytedeco.onnxruntime.ConstTensorTypeAndShapeInfo;
 import org.bytedeco.onnxruntime.Env;
 import org.bytedeco.onnxruntime.LongVector;
 import org.bytedeco.onnxruntime.MemoryInfo;
+import org.bytedeco.onnxruntime.OrtAllocator;
+import org.bytedeco.onnxruntime.OrtStatus;
 import org.bytedeco.onnxruntime.RunOptions;
 import org.bytedeco.onnxruntime.Session;
 import org.bytedeco.onnxruntime.SessionOptions;
@@ -65,15 +67,29 @@ final class OrtReference {
         try (PointerScope scope = new PointerScope()) {
             Session s = open(model);
             List<Io> in = new ArrayList<>();
+            // GetInputNameAllocated exists in both native lines' presets (ONNX Runtime 1.20 and 1.24);
+            // GetInputNames() only in 1.24.
+            OrtAllocator allocator = defaultAllocator();
             for (long i = 0; i < s.GetInputCount(); i++) {
-                in.add(io(s.GetInputNames().get(i).getString(), s.GetInputTypeInfo(i)));
+                in.add(io(s.GetInputNameAllocated(i, allocator).getString(), s.GetInputTypeInfo(i)));
             }
             List<Io> out = new ArrayList<>();
             for (long i = 0; i < s.GetOutputCount(); i++) {
-                out.add(io(s.GetOutputNames().get(i).getString(), s.GetOutputTypeInfo(i)));
+                out.add(io(s.GetOutputNameAllocated(i, allocator).getString(), s.GetOutputTypeInfo(i)));
             }
             return new Signature(in, out);
         }
+    }
+
+    /** ONNX Runtime's process-wide default allocator (owned by ONNX Runtime, never freed). */
+    private static OrtAllocator defaultAllocator() {
+        PointerPointer<OrtAllocator> out = new PointerPointer<>(1);
+        OrtStatus status = onnxruntime.OrtGetApiBase().GetApi().call(onnxruntime.ORT_API_VERSION)
+                .GetAllocatorWithDefaultOptions(out);
+        if (status != null && !status.isNull()) {
+            throw new IllegalStateException("GetAllocatorWithDefaultOptions failed");
+        }
+        return new OrtAllocator(out.get(0));
     }
 
     private static Io io(String name, TypeInfo type) {

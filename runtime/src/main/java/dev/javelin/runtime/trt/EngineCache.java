@@ -39,9 +39,26 @@ public final class EngineCache {
         this.dir = dir;
     }
 
-    /** {@code ~/.cache/javelin/engines}. */
+    /** System property naming the engine cache folder (wins over {@link #DIR_ENV}). */
+    public static final String DIR_PROPERTY = "javelin.engine.cache.dir";
+    /** Environment variable naming the engine cache folder; the Docker images point it at their volume. */
+    public static final String DIR_ENV = "JAVELIN_ENGINE_CACHE";
+
+    /** {@code -Djavelin.engine.cache.dir}, else {@code $JAVELIN_ENGINE_CACHE}, else {@code ~/.cache/javelin/engines}. */
     public static Path defaultDir() {
-        return Path.of(System.getProperty("user.home"), ".cache", "javelin", "engines");
+        return defaultDir(System.getProperties(), System.getenv());
+    }
+
+    static Path defaultDir(java.util.Properties props, Map<String, String> env) {
+        String p = props.getProperty(DIR_PROPERTY);
+        if (p != null && !p.isBlank()) {
+            return Path.of(p.trim());
+        }
+        String e = env.get(DIR_ENV);
+        if (e != null && !e.isBlank()) {
+            return Path.of(e.trim());
+        }
+        return Path.of(props.getProperty("user.home"), ".cache", "javelin", "engines");
     }
 
     /** The folder the options ask for, else {@link #defaultDir()}. */

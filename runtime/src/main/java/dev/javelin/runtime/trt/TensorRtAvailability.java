@@ -1,6 +1,7 @@
 package dev.javelin.runtime.trt;
 
 import dev.javelin.bindings.core.NativeLoader;
+import dev.javelin.bindings.core.NativeStackLine;
 import dev.javelin.bindings.cuda.CudaDeviceInfo;
 import dev.javelin.bindings.trt.TensorRt;
 import dev.javelin.runtime.spi.Availability;
@@ -29,8 +30,9 @@ final class TensorRtAvailability {
         }
         if (f.driverVersion() < NativeLoader.MIN_CUDA_DRIVER_API) {
             return Availability.unusable("the NVIDIA driver supports CUDA " + NativeLoader.cudaVersion(f.driverVersion())
-                    + ", but TensorRT " + TensorRt.builtVersion() + " (bytedeco 1.5.13) needs CUDA 13: update to an "
-                    + "NVIDIA driver >= R580");
+                    + ", but TensorRT " + TensorRt.builtVersion() + " (bytedeco " + NativeStackLine.JAVACPP + ") needs CUDA "
+                    + NativeLoader.cudaVersion(NativeStackLine.MIN_CUDA_DRIVER_API) + ": update to an NVIDIA driver >= "
+                    + NativeStackLine.MIN_DRIVER);
         }
         if (f.devices().isEmpty()) {
             return Availability.unusable("the NVIDIA driver reports no CUDA device");
@@ -43,11 +45,10 @@ final class TensorRtAvailability {
         if (d.computeCapability() < MIN_COMPUTE_CAPABILITY) {
             return Availability.unusable("cuda:" + deviceId + " " + d.name() + " has compute capability "
                     + d.computeCapabilityString() + "; TensorRT " + TensorRt.BUILT_MAJOR + "." + TensorRt.BUILT_MINOR
-                    + " for CUDA 13 needs 7.5 (Turing) or newer");
+                    + " for CUDA " + NativeStackLine.CUDA_MAJOR + " needs 7.5 (Turing) or newer");
         }
         if (!f.tensorRtLoaded()) {
-            return Availability.unusable(f.tensorRtDetail() + " (build with -Pgpu-redist to bundle CUDA and TensorRT, "
-                    + "or install TensorRT " + TensorRt.BUILT_MAJOR + "." + TensorRt.BUILT_MINOR + ")");
+            return Availability.unusable(f.tensorRtDetail() + " (" + NativeStackLine.TENSORRT_INSTALL_HINT + ")");
         }
         return Availability.usable("TensorRT " + f.tensorRtVersion() + " on cuda:" + deviceId + " " + d.name()
                 + " (compute " + d.computeCapabilityString() + ", CUDA driver " + NativeLoader.cudaVersion(f.driverVersion()) + ")");

@@ -15,7 +15,7 @@ import java.nio.file.Path;
  * parser into a strongly typed network (precision comes from the graph), derives an optimisation profile
  * for dynamic dimensions ({@link ProfileDerivation}), builds the engine, and caches it by model, TensorRT
  * version, compute capability and options ({@link EngineCache}, under {@link SessionOptions#engineCacheDir()}
- * or {@code ~/.cache/javelin/engines}).
+ * or {@code -Djavelin.engine.cache.dir}, {@code $JAVELIN_ENGINE_CACHE}, {@code ~/.cache/javelin/engines}).
  *
  * <p>Needs: an NVIDIA driver for CUDA 13 (R580+), a GPU of compute capability 7.5 or newer, and the CUDA
  * 13.1 / cuDNN 9 / TensorRT 10.15 libraries (installed, or bundled by the {@code -Pgpu-redist} profile).

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.javelin.bindings.core.NativeStackLine;
 import dev.javelin.bindings.cuda.CudaDeviceInfo;
 import dev.javelin.runtime.spi.Availability;
 import java.util.List;
@@ -37,12 +38,22 @@ class TensorRtAvailabilityTest {
                 + "no CUDA-capable device is detected", a.detail());
     }
 
+    private static final boolean JETPACK6 = NativeStackLine.ID.equals("jetpack6");
+
     @Test
-    void driverTooOldForCuda13() {
-        GpuFacts f = new GpuFacts(true, "loaded", null, 12060, List.of(A10G), false, "x", null);
-        Availability a = TensorRtAvailability.evaluate(f, 0);
-        assertEquals("the NVIDIA driver supports CUDA 12.6, but TensorRT 10.15.1 (bytedeco 1.5.13) needs CUDA 13: "
-                + "update to an NVIDIA driver >= R580", a.detail());
+    void driverTooOldForTheLinesCuda() {
+        if (JETPACK6) {
+            // JetPack 6.0's driver (CUDA 12.2) under the JetPack 6 line (CUDA 12.6).
+            GpuFacts f = new GpuFacts(true, "loaded", null, 12020, List.of(A10G), false, "x", null);
+            assertEquals("the NVIDIA driver supports CUDA 12.2, but TensorRT 10.6.0 (bytedeco 1.5.11) needs CUDA 12.6: "
+                    + "update to an NVIDIA driver >= 540.4 (L4T r36.4, JetPack 6.1)", TensorRtAvailability.evaluate(f, 0).detail());
+            assertTrue(TensorRtAvailability.evaluate(new GpuFacts(true, "loaded", null, 12060, List.of(A10G), true,
+                    "TensorRT 10.3.0 loaded", "10.3.0"), 0).usable(), "JetPack 6.1's driver reports CUDA 12.6");
+        } else {
+            GpuFacts f = new GpuFacts(true, "loaded", null, 12060, List.of(A10G), false, "x", null);
+            assertEquals("the NVIDIA driver supports CUDA 12.6, but TensorRT 10.15.1 (bytedeco 1.5.13) needs CUDA 13.0: "
+                    + "update to an NVIDIA driver >= R580", TensorRtAvailability.evaluate(f, 0).detail());
+        }
     }
 
     @Test
@@ -51,8 +62,8 @@ class TensorRtAvailabilityTest {
                 TensorRtAvailability.evaluate(ok(List.of(A10G, V100)), 3).detail());
         Availability volta = TensorRtAvailability.evaluate(ok(List.of(A10G, V100)), 1);
         assertFalse(volta.usable());
-        assertEquals("cuda:1 Tesla V100-SXM2-16GB has compute capability 7.0; TensorRT 10.15 for CUDA 13 needs "
-                + "7.5 (Turing) or newer", volta.detail());
+        assertEquals("cuda:1 Tesla V100-SXM2-16GB has compute capability 7.0; TensorRT " + (JETPACK6 ? "10.6 for CUDA 12"
+                : "10.15 for CUDA 13") + " needs 7.5 (Turing) or newer", volta.detail());
         assertTrue(TensorRtAvailability.evaluate(ok(List.of(A10G, V100, T4)), 2).usable(), "7.5 is enough");
     }
 
@@ -64,7 +75,10 @@ class TensorRtAvailabilityTest {
         Availability a = TensorRtAvailability.evaluate(f, 0);
         assertFalse(a.usable());
         assertTrue(a.detail().contains("libnvinfer.so.10: cannot open shared object file"), a.detail());
-        assertTrue(a.detail().endsWith("(build with -Pgpu-redist to bundle CUDA and TensorRT, or install TensorRT 10.15)"), a.detail());
+        assertTrue(a.detail().endsWith(JETPACK6
+                ? "(install JetPack 6.1 or newer (TensorRT 10.3: apt-get install nvidia-tensorrt, part of nvidia-jetpack), "
+                        + "or run the docker/Dockerfile.jetson image)"
+                : "(build with -Pgpu-redist to bundle CUDA and TensorRT, or install TensorRT 10.15 or a newer 10.x)"), a.detail());
     }
 
     @Test
