@@ -7,9 +7,6 @@ import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_INVALID_ARGUMENT;
 import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_INVALID_GRAPH;
 import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_INVALID_PROTOBUF;
 import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_MODEL_LOADED;
-import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_MODEL_LOAD_CANCELED;
-import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_MODEL_REQUIRES_COMPILATION;
-import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_NOT_FOUND;
 import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_NOT_IMPLEMENTED;
 import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_NO_MODEL;
 import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_NO_SUCHFILE;
@@ -30,9 +27,9 @@ public enum OrtErrorCode {
     NOT_IMPLEMENTED(ORT_NOT_IMPLEMENTED),
     INVALID_GRAPH(ORT_INVALID_GRAPH),
     EP_FAIL(ORT_EP_FAIL),
-    MODEL_LOAD_CANCELED(ORT_MODEL_LOAD_CANCELED),
-    MODEL_REQUIRES_COMPILATION(ORT_MODEL_REQUIRES_COMPILATION),
-    NOT_FOUND(ORT_NOT_FOUND),
+    MODEL_LOAD_CANCELED(OrtStackApi.MODEL_LOAD_CANCELED),
+    MODEL_REQUIRES_COMPILATION(OrtStackApi.MODEL_REQUIRES_COMPILATION),
+    NOT_FOUND(OrtStackApi.NOT_FOUND),
     /** A code these bindings do not know. */
     UNKNOWN(-1);
 

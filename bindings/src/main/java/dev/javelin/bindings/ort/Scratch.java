@@ -98,20 +98,13 @@ final class Scratch implements AutoCloseable {
     }
 
     /**
-     * Reads element type, shape and data address of a tensor value with two C calls, no allocation
-     * on the native side: GetTensorElementTypeAndShapeDataReference (shape array owned by the value)
-     * and GetTensorMutableData (data owned by the value).
+     * Reads element type, shape and data address of a tensor value without native allocation on the default
+     * line (see {@link OrtStackApi#typeAndShape}) and GetTensorMutableData (data owned by the value).
      */
     Meta describe(OrtApi api, long valueAddr, String what) {
         ValueRef v = value.at(valueAddr);
-        OrtStatus s = api.GetTensorElementTypeAndShapeDataReference(v, intSlot, ptrSlot, sizeSlot);
-        Ort.check(s, "GetTensorElementTypeAndShapeDataReference(" + what + ")");
+        long[] shape = OrtStackApi.typeAndShape(api, v, this, what);
         int type = intSlot.get();
-        int rank = (int) sizeSlot.get();
-        long[] shape = new long[rank];
-        if (rank > 0) {
-            longs.at(ptrResult(), rank).get(shape);
-        }
         Ort.check(api.GetTensorMutableData(v, ptrSlot), "GetTensorMutableData(" + what + ")");
         return new Meta(type, shape, ptrResult());
     }

@@ -214,8 +214,10 @@ class ModelExecutorTest {
         try (ModelExecutor ex = ModelExecutor.open(TestModels.matMulRelu(dir, 256, 256), CPU1, opts);
              Tensor x = heavyInput()) {
             List<CompletableFuture<Result>> blockers = new ArrayList<>();
-            for (int i = 0; i < 4; i++) {
-                blockers.add(ex.submit(Map.of("x", x), Duration.ZERO)); // keep the one lane busy for a few ms
+            // Keep the one lane busy long enough (64 x ~0.3 ms of 256x256 MatMul, ~20 ms) that the requests
+            // below are still queued when they are cancelled; 4 blockers were not enough on a loaded CI machine.
+            for (int i = 0; i < 64; i++) {
+                blockers.add(ex.submit(Map.of("x", x), Duration.ZERO));
             }
             List<CompletableFuture<Result>> fs = new ArrayList<>();
             for (int i = 0; i < 6; i++) {
@@ -245,8 +247,8 @@ class ModelExecutorTest {
             MetricsSnapshot m = ex.metrics();
             assertEquals(6, m.timedOut());
             assertEquals(1, m.cancelled());
-            assertEquals(4, m.completed());
-            assertEquals(11, m.finished());
+            assertEquals(blockers.size(), m.completed());
+            assertEquals(blockers.size() + 7, m.finished());
         }
     }
 
