@@ -242,7 +242,7 @@ __device__ T* dynamic_shared() {
 #ifdef JK_HOST_BUILD
     return reinterpret_cast<T*>(jk_host_dynamic_shared());
 #else
-    extern __shared__ __align__(16) unsigned char jk_dynamic_smem[];
+    extern __shared__ unsigned long long jk_dynamic_smem[];  // one declaration for all types: 8-byte aligned
     return reinterpret_cast<T*>(jk_dynamic_smem);
 #endif
 }
