@@ -3,7 +3,7 @@
 //
 // The base coordinates and the matrix product round the way ONNX Runtime's CPU kernel does (Eigen's
 // LinSpaced(-1, 1), scaled by (size-1)/size when align_corners is 0; then R * p + t with separate
-// roundings), so the GPU agrees with it to the last bit or nearly.
+// roundings), so the GPU agrees with it to the last bit or nearly, including on one-point axes.
 #include "jk_common.cuh"
 
 namespace jk {
@@ -14,7 +14,10 @@ constexpr int AFFINE_THREADS = 256;
 JK_HD float affine_base(i64 i, i64 size, int align_corners) {
     float v;
     if (size == 1) {
-        v = -1.0f;  // LinSpaced with one point gives its low end (and numpy's linspace agrees)
+        // A one-point axis is degenerate and implementations disagree: ONNX Runtime (Eigen's LinSpaced of one
+        // point is its high end) gives 1 with align_corners and 0 without, the ONNX reference -1 and 0, PyTorch 0.
+        // Javelin follows ONNX Runtime, whose whole-model results partitioned plans are checked against.
+        v = 1.0f;
     } else if (i == size - 1) {
         v = 1.0f;
     } else {

@@ -115,6 +115,11 @@ public final class KernelArgs {
         return values.get(i).bytes().length;
     }
 
+    /** A copy of the bytes of parameter {@code i} as the kernel receives them (little-endian). */
+    public byte[] value(int i) {
+        return values.get(i).bytes().clone();
+    }
+
     /** The raw value of a {@link Kind#POINTER} or {@link Kind#INT64} parameter (sign-extended for {@link Kind#INT32}). */
     public long longValue(int i) {
         byte[] b = values.get(i).bytes();
