@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.javelin.kernels.DeviceTensor;
 import dev.javelin.kernels.DftKernel;
 import dev.javelin.kernels.ScalarType;
+import dev.javelin.kernels.testing.HalfBits;
 import dev.javelin.kernels.testing.HostTensor;
 import dev.javelin.kernels.testing.OnnxModelWriter;
 import dev.javelin.kernels.testing.OrtRunner;

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Assumptions;
  * fake runs the kernel on the host (one thread per CUDA thread). {@link #run} also checks that the driver
  * received exactly the launches, geometry and parameter bytes the plan holds.
  */
-final class FakeGpu {
+public final class FakeGpu {
     private static NativeLibrary driver;
     private static CudaContext context;
     private static CudaStream stream;
@@ -40,12 +40,14 @@ final class FakeGpu {
     }
 
     /** Builds the native pieces and opens the context, once per JVM. */
-    static synchronized void start() {
+    public static synchronized void start() {
         String configured = System.getProperty(NativeLoader.CUDA_DRIVER_PATH_PROPERTY);
         Assumptions.assumeTrue(configured != null, "runs only in the fake-cuda-kernels surefire execution");
         if (driver != null) {
             return;
         }
+        dev.javelin.kernels.KernelCatalogue catalogue = dev.javelin.kernels.KernelCatalogue.get();
+        Assumptions.assumeTrue(catalogue.hasFatbins(), "the launch path runs the fatbins, and this build has none: " + catalogue.reason());
         Path host = NativeBuild.hostKernels();
         Path lib = NativeBuild.fakeCuda();
         assertEquals(Path.of(configured).toAbsolutePath().normalize(), lib.normalize());
@@ -57,32 +59,32 @@ final class FakeGpu {
         modules = KernelModules.create(context);
     }
 
-    static NativeLibrary driver() {
+    public static NativeLibrary driver() {
         start();
         return driver;
     }
 
-    static CudaContext context() {
+    public static CudaContext context() {
         start();
         return context;
     }
 
-    static CudaStream stream() {
+    public static CudaStream stream() {
         start();
         return stream;
     }
 
-    static KernelModules modules() {
+    public static KernelModules modules() {
         start();
         return modules;
     }
 
-    static int counter(String name) {
+    public static int counter(String name) {
         return driver().getFunction(name).invokeInt(new Object[0]);
     }
 
     /** The fake's record of launch {@code i}: {@code name grid=x,y,z block=x,y,z smem=n args=...}. */
-    static String launchRecord(int i) {
+    public static String launchRecord(int i) {
         byte[] text = new byte[4096];
         Function describe = driver().getFunction("fake_launch_describe");
         int len = describe.invokeInt(new Object[] {i, text, text.length});
@@ -90,7 +92,7 @@ final class FakeGpu {
     }
 
     /** What the fake must have recorded for {@code l}. */
-    static String expectedRecord(Launch l) {
+    public static String expectedRecord(Launch l) {
         StringBuilder sb = new StringBuilder(l.entry().symbol()).append(" grid=").append(l.grid().x()).append(',').append(l.grid().y())
                 .append(',').append(l.grid().z()).append(" block=").append(l.block().x()).append(',').append(l.block().y()).append(',')
                 .append(l.block().z()).append(" smem=").append(l.sharedBytes()).append(" args=");
@@ -117,13 +119,18 @@ final class FakeGpu {
     }
 
     /** Runs the plan, waits, and checks the driver received exactly its launches. */
-    static void run(LaunchPlan plan) {
+    public static void run(LaunchPlan plan) {
+        run(plan, modules());
+    }
+
+    /** As {@link #run(LaunchPlan)} with the kernels of {@code modules}. */
+    public static void run(LaunchPlan plan, KernelModules modules) {
         int before = counter("fake_launch_count");
         if (before > 3000) {
             driver().getFunction("fake_launch_reset").invokeVoid(new Object[0]);
             before = 0;
         }
-        plan.execute(modules(), stream());
+        plan.execute(modules, stream());
         stream().synchronize();
         int after = counter("fake_launch_count");
         assertEquals(plan.launches().size(), after - before, "launches received for " + plan.op());
@@ -133,17 +140,17 @@ final class FakeGpu {
     }
 
     /** Device memory for one test, freed on close. */
-    static final class Scope implements AutoCloseable {
+    public static final class Scope implements AutoCloseable {
         private final List<DeviceBuffer> buffers = new ArrayList<>();
 
-        DeviceBuffer allocate(long bytes) {
+        public DeviceBuffer allocate(long bytes) {
             DeviceBuffer b = DeviceBuffer.allocate(context(), Math.max(1, bytes));
             buffers.add(b);
             return b;
         }
 
         /** A device copy of {@code t}. */
-        DeviceTensor upload(String name, HostTensor t) {
+        public DeviceTensor upload(String name, HostTensor t) {
             DeviceBuffer b = allocate(t.bytes());
             if (t.bytes() > 0) {
                 b.copyFromHost(dev.javelin.bindings.core.NativeMemory.address(t.data()), 0, t.bytes(), stream());
@@ -152,7 +159,7 @@ final class FakeGpu {
         }
 
         /** An uninitialised (0xA5-filled, so stale zeros cannot pass for results) device tensor. */
-        DeviceTensor empty(String name, ScalarType type, long... shape) {
+        public DeviceTensor empty(String name, ScalarType type, long... shape) {
             long n = 1;
             for (long d : shape) {
                 n *= d;
@@ -162,7 +169,7 @@ final class FakeGpu {
             return DeviceTensor.of(name, b, type, shape);
         }
 
-        HostTensor download(DeviceTensor t) {
+        public HostTensor download(DeviceTensor t) {
             HostTensor h = HostTensor.allocate(t.type(), t.shape());
             if (t.bytes() > 0) {
                 // The fake's device pointers are host pointers; a real copy still goes through the driver.
@@ -174,7 +181,7 @@ final class FakeGpu {
             return h;
         }
 
-        DeviceBuffer owner(DeviceTensor t) {
+        public DeviceBuffer owner(DeviceTensor t) {
             for (DeviceBuffer b : buffers) {
                 if (t.address() >= b.address() && t.address() < b.address() + b.bytes()) {
                     return b;

@@ -1,15 +1,15 @@
-package dev.javelin.kernels.fake;
+package dev.javelin.kernels.testing;
 
 /**
  * float -> binary16 bits, round to nearest even, for building float16 test inputs. Written from the IEEE 754
  * definition (via double arithmetic, independent of the kernels' bit manipulation); checked against ONNX
- * Runtime's Cast in {@link HostEmulationTest}.
+ * Runtime's Cast in {@code HostEmulationTest}.
  */
-final class HalfBits {
+public final class HalfBits {
     private HalfBits() {
     }
 
-    static short of(float f) {
+    public static short of(float f) {
         if (Float.isNaN(f)) {
             return (short) 0x7E00;
         }
