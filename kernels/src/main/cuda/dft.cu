@@ -100,9 +100,9 @@ __device__ void dft_radix2(const T* x, T* y, i64 inner, int n_in, int n, int n_o
 /** The chirp c_m = exp(sign * i*pi * m^2 / n), with m^2 reduced mod 2n in integers so the angle stays exact. */
 JK_HD cf chirp(i64 m, i64 n, int sign) {
     const i64 r = (m * m) % (2 * n);
-    double s, c;
-    sincospi((double) r / (double) n, &s, &c);
-    return make_cf((float) c, sign < 0 ? -(float) s : (float) s);
+    float s, c;
+    sincospi_ratio(r, n, &s, &c);  // n <= 1024 here
+    return make_cf(c, sign < 0 ? -s : s);
 }
 
 template <class T>
@@ -171,10 +171,7 @@ __device__ void dft_direct(const T* x, T* y, i64 inner, int n_in, int n, int n_o
         }
         __syncthreads();
         for (int j = 0; j < count; j++) {
-            float s, c;
-            sincospif(2.0f * (float) r / (float) n, &s, &c);
-            const cf w = make_cf(c, sign < 0 ? -s : s);
-            const cf v = cmul(tile[j], w);
+            const cf v = cmul(tile[j], twiddle(r, n, sign));
             re += v.x;
             im += v.y;
             r += kk;
