@@ -6,8 +6,12 @@
  * context for allocations, valid handles and pointers, sizes within allocations. Counters let tests check
  * that every allocation, stream, event and context reference is released.
  */
+#define _GNU_SOURCE
 #include <cuda.h>
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -66,6 +70,12 @@ CUresult CUDAAPI cuGetErrorName(CUresult e, const char** s) {
         case CUDA_ERROR_INVALID_CONTEXT: *s = "CUDA_ERROR_INVALID_CONTEXT"; return CUDA_SUCCESS;
         case CUDA_ERROR_INVALID_HANDLE: *s = "CUDA_ERROR_INVALID_HANDLE"; return CUDA_SUCCESS;
         case CUDA_ERROR_NOT_READY: *s = "CUDA_ERROR_NOT_READY"; return CUDA_SUCCESS;
+        case CUDA_ERROR_INVALID_IMAGE: *s = "CUDA_ERROR_INVALID_IMAGE"; return CUDA_SUCCESS;
+        case CUDA_ERROR_NO_BINARY_FOR_GPU: *s = "CUDA_ERROR_NO_BINARY_FOR_GPU"; return CUDA_SUCCESS;
+        case CUDA_ERROR_UNSUPPORTED_PTX_VERSION: *s = "CUDA_ERROR_UNSUPPORTED_PTX_VERSION"; return CUDA_SUCCESS;
+        case CUDA_ERROR_NOT_FOUND: *s = "CUDA_ERROR_NOT_FOUND"; return CUDA_SUCCESS;
+        case CUDA_ERROR_ILLEGAL_ADDRESS: *s = "CUDA_ERROR_ILLEGAL_ADDRESS"; return CUDA_SUCCESS;
+        case CUDA_ERROR_LAUNCH_FAILED: *s = "CUDA_ERROR_LAUNCH_FAILED"; return CUDA_SUCCESS;
         default: *s = NULL; return CUDA_ERROR_INVALID_VALUE;
     }
 }
@@ -76,6 +86,9 @@ CUresult CUDAAPI cuGetErrorString(CUresult e, const char** s) {
         case CUDA_ERROR_INVALID_VALUE: *s = "invalid argument"; return CUDA_SUCCESS;
         case CUDA_ERROR_INVALID_CONTEXT: *s = "invalid device context"; return CUDA_SUCCESS;
         case CUDA_ERROR_INVALID_HANDLE: *s = "invalid resource handle"; return CUDA_SUCCESS;
+        case CUDA_ERROR_UNSUPPORTED_PTX_VERSION: *s = "the provided PTX was compiled with an unsupported toolchain."; return CUDA_SUCCESS;
+        case CUDA_ERROR_NO_BINARY_FOR_GPU: *s = "no kernel image is available for execution on the device"; return CUDA_SUCCESS;
+        case CUDA_ERROR_NOT_FOUND: *s = "named symbol not found"; return CUDA_SUCCESS;
         default: *s = NULL; return CUDA_ERROR_INVALID_VALUE;
     }
 }
@@ -273,6 +286,263 @@ CUresult CUDAAPI cuEventElapsedTime(float* ms, CUevent a, CUevent b) {
     if (!a->recorded || !b->recorded) return CUDA_ERROR_NOT_READY;
     *ms = (float) (b->millis - a->millis);
     return CUDA_SUCCESS;
+}
+
+/*
+ * Modules and launches. A module remembers its image; functions are looked up by name in a kernel provider:
+ * the host builds of Javelin's kernels (a library set with fake_set_kernel_library, exporting jk_host_*), or,
+ * when none is set, the two built-in test kernels below. A launch checks what the real driver checks (context,
+ * handles, geometry limits, shared memory), checks every pointer argument against the live allocations (a GPU
+ * would fault on a wild pointer), records the launch, and runs the kernel on the host at once.
+ */
+#define MAX_MODULES 256
+#define MAX_FUNCTIONS 1024
+#define MAX_LAUNCHES 4096
+#define MAX_PARAMS 32
+#define MAX_PARAM_BYTES 512
+
+struct CUmod_st { int magic; int kind; unsigned char* image; size_t bytes; };
+struct CUfunc_st { int magic; CUmodule module; void* kernel; int builtin; char name[96]; };
+
+typedef struct { char name[96]; unsigned grid[3], block[3], smem; uintptr_t stream; int nparams; int sizes[MAX_PARAMS];
+                 unsigned char bytes[MAX_PARAM_BYTES]; } LaunchRecord;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int liveModules = 0;
+static int moduleLoads[4];                 /* by kind: 0 fatbin, 1 cubin (ELF), 2 PTX */
+static CUresult failLoad[4];               /* test hook: status to return when loading that kind */
+static struct CUfunc_st* functions[MAX_FUNCTIONS];
+static LaunchRecord* launches = NULL;
+static int launchCount = 0;
+
+/* Kernel provider (host builds of Javelin's kernels). */
+static void* provider = NULL;
+static void* (*p_find)(const char*) = NULL;
+static int (*p_count)(void*) = NULL;
+static int (*p_size)(void*, int) = NULL;
+static int (*p_is_pointer)(void*, int) = NULL;
+static int (*p_launch)(void*, const unsigned*, const unsigned*, unsigned, void**) = NULL;
+
+int fake_set_kernel_library(const char* path) {
+    void* h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) return -1;
+    p_find = (void* (*)(const char*)) dlsym(h, "jk_host_find");
+    p_count = (int (*)(void*)) dlsym(h, "jk_host_param_count");
+    p_size = (int (*)(void*, int)) dlsym(h, "jk_host_param_size");
+    p_is_pointer = (int (*)(void*, int)) dlsym(h, "jk_host_param_is_pointer");
+    p_launch = (int (*)(void*, const unsigned*, const unsigned*, unsigned, void**)) dlsym(h, "jk_host_launch");
+    if (!p_find || !p_count || !p_size || !p_is_pointer || !p_launch) { dlclose(h); return -2; }
+    provider = h;
+    return 0;
+}
+
+void fake_set_load_status(int kind, int status) { if (kind >= 0 && kind < 4) failLoad[kind] = (CUresult) status; }
+int fake_module_loads(int kind) { return kind >= 0 && kind < 4 ? moduleLoads[kind] : -1; }
+int fake_live_modules(void) { return liveModules; }
+int fake_launch_count(void) { return launchCount; }
+void fake_launch_reset(void) { pthread_mutex_lock(&lock); launchCount = 0; pthread_mutex_unlock(&lock); }
+
+/* "name grid=x,y,z block=x,y,z smem=n args=v1,v2,..." with each argument as an unsigned integer of its size (floats
+   as their bits) or, for other sizes, 0x and its bytes in memory order. Returns the length, or -1. */
+int fake_launch_describe(int i, char* out, int len) {
+    if (i < 0 || i >= launchCount || len <= 0) return -1;
+    LaunchRecord* r = &launches[i];
+    int n = snprintf(out, (size_t) len, "%s grid=%u,%u,%u block=%u,%u,%u smem=%u args=", r->name, r->grid[0], r->grid[1],
+                     r->grid[2], r->block[0], r->block[1], r->block[2], r->smem);
+    int off = 0;
+    for (int p = 0; p < r->nparams && n < len; p++) {
+        const unsigned char* b = r->bytes + off;
+        if (p > 0) n += snprintf(out + n, (size_t) (len - n), ",");
+        if (r->sizes[p] == 4 || r->sizes[p] == 8) {
+            unsigned long long v = 0;
+            memcpy(&v, b, (size_t) r->sizes[p]);
+            n += snprintf(out + n, (size_t) (len - n), "%llu", v);
+        } else {
+            n += snprintf(out + n, (size_t) (len - n), "0x");
+            for (int k = 0; k < r->sizes[p] && n < len; k++) n += snprintf(out + n, (size_t) (len - n), "%02x", b[k]);
+        }
+        off += r->sizes[p];
+    }
+    return n < len ? n : -1;
+}
+
+static int imageKind(const unsigned char* img, size_t* bytes) {
+    if (img[0] == 0x50 && img[1] == 0xED && img[2] == 0x55 && img[3] == 0xBA) {
+        /* fatbin header: magic, version (2), header size (2), payload size (8) */
+        unsigned long long payload; unsigned short header;
+        memcpy(&header, img + 6, 2); memcpy(&payload, img + 8, 8);
+        *bytes = header + payload;
+        return 0;
+    }
+    if (img[0] == 0x7F && img[1] == 'E' && img[2] == 'L' && img[3] == 'F') {
+        unsigned long long shoff; unsigned short shentsize, shnum;
+        memcpy(&shoff, img + 0x28, 8); memcpy(&shentsize, img + 0x3A, 2); memcpy(&shnum, img + 0x3C, 2);
+        *bytes = shoff + (size_t) shentsize * shnum;
+        return 1;
+    }
+    if (strncmp((const char*) img, "//", 2) == 0 || strncmp((const char*) img, ".version", 8) == 0) {
+        *bytes = strlen((const char*) img) + 1;
+        return 2;
+    }
+    return -1;
+}
+
+CUresult CUDAAPI cuModuleLoadData(CUmodule* m, const void* image) {
+    if (!current) return CUDA_ERROR_INVALID_CONTEXT;
+    if (!m || !image) return CUDA_ERROR_INVALID_VALUE;
+    size_t bytes = 0;
+    int kind = imageKind((const unsigned char*) image, &bytes);
+    if (kind < 0) return CUDA_ERROR_INVALID_IMAGE;
+    if (failLoad[kind] != CUDA_SUCCESS) return failLoad[kind];
+    struct CUmod_st* mod = calloc(1, sizeof(struct CUmod_st));
+    mod->magic = 0x4D4F;
+    mod->kind = kind;
+    mod->image = malloc(bytes);
+    memcpy(mod->image, image, bytes);   /* like the driver: the caller's image is not needed after the call */
+    mod->bytes = bytes;
+    pthread_mutex_lock(&lock);
+    liveModules++;
+    moduleLoads[kind]++;
+    pthread_mutex_unlock(&lock);
+    *m = mod;
+    return CUDA_SUCCESS;
+}
+
+static int validModule(CUmodule m) { return m != NULL && m->magic == 0x4D4F; }
+
+CUresult CUDAAPI cuModuleUnload(CUmodule m) {
+    if (!current) return CUDA_ERROR_INVALID_CONTEXT;
+    if (!validModule(m)) return CUDA_ERROR_INVALID_HANDLE;
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < MAX_FUNCTIONS; i++) {
+        if (functions[i] && functions[i]->module == m) { functions[i]->magic = 0; free(functions[i]); functions[i] = NULL; }
+    }
+    liveModules--;
+    pthread_mutex_unlock(&lock);
+    m->magic = 0;
+    free(m->image);
+    free(m);
+    return CUDA_SUCCESS;
+}
+
+/* Built-in test kernels, used when no provider is set. */
+struct KindsStruct { int a; double b; };   /* 16 bytes, aligned to 8 */
+static const char* BUILTIN[] = {"javelin_test_axpy", "javelin_test_kinds"};
+static const int BUILTIN_SIZES[2][5] = {{8, 4, 8, 8, 0}, {8, 4, 8, 4, 16}};
+static const int BUILTIN_POINTERS[2][5] = {{0, 0, 1, 1, 0}, {1, 0, 0, 0, 0}};
+
+static int builtinIndex(const char* name) {
+    for (int i = 0; i < 2; i++) if (strcmp(name, BUILTIN[i]) == 0) return i;
+    return -1;
+}
+
+/* A name exists in a cubin or PTX image if it is there as a string; fatbins may be compressed, so any name is
+   accepted there and the provider decides. */
+static int imageHasName(CUmodule m, const char* name) {
+    if (m->kind == 0) return 1;
+    return memmem(m->image, m->bytes, name, strlen(name)) != NULL;
+}
+
+CUresult CUDAAPI cuModuleGetFunction(CUfunction* f, CUmodule m, const char* name) {
+    if (!current) return CUDA_ERROR_INVALID_CONTEXT;
+    if (!validModule(m)) return CUDA_ERROR_INVALID_HANDLE;
+    if (!f || !name) return CUDA_ERROR_INVALID_VALUE;
+    void* kernel = NULL;
+    int builtin = -1;
+    if (provider) kernel = p_find(name);
+    else builtin = builtinIndex(name);
+    if ((provider && !kernel) || (!provider && builtin < 0) || !imageHasName(m, name)) return CUDA_ERROR_NOT_FOUND;
+    struct CUfunc_st* fn = calloc(1, sizeof(struct CUfunc_st));
+    fn->magic = 0x4655;
+    fn->module = m;
+    fn->kernel = kernel;
+    fn->builtin = builtin;
+    strncpy(fn->name, name, sizeof(fn->name) - 1);
+    pthread_mutex_lock(&lock);
+    int slot = -1;
+    for (int i = 0; i < MAX_FUNCTIONS && slot < 0; i++) if (!functions[i]) slot = i;
+    if (slot >= 0) functions[slot] = fn;
+    pthread_mutex_unlock(&lock);
+    if (slot < 0) { free(fn); return CUDA_ERROR_OUT_OF_MEMORY; }
+    *f = fn;
+    return CUDA_SUCCESS;
+}
+
+static int validFunction(CUfunction f) {
+    if (f == NULL) return 0;
+    for (int i = 0; i < MAX_FUNCTIONS; i++) if (functions[i] == f) return f->magic == 0x4655;
+    return 0;
+}
+
+static int paramCount(CUfunction f) { return f->builtin >= 0 ? (f->builtin == 0 ? 4 : 5) : p_count(f->kernel); }
+static int paramSize(CUfunction f, int i) { return f->builtin >= 0 ? BUILTIN_SIZES[f->builtin][i] : p_size(f->kernel, i); }
+static int paramIsPointer(CUfunction f, int i) { return f->builtin >= 0 ? BUILTIN_POINTERS[f->builtin][i] : p_is_pointer(f->kernel, i); }
+
+/* A pointer argument must be null or point into live device memory (or mapped pinned memory). */
+static int validDevicePointer(uintptr_t p) { return p == 0 || find(p, 1, 0) >= 0 || find(p, 1, 1) >= 0; }
+
+static void runBuiltin(int which, const unsigned* grid, const unsigned* block, void** params) {
+    if (which == 0) {
+        long long n = *(long long*) params[0];
+        float a = *(float*) params[1];
+        const float* x = *(const float**) params[2];
+        float* y = *(float**) params[3];
+        for (unsigned b = 0; b < grid[0]; b++)
+            for (unsigned t = 0; t < block[0]; t++) {
+                long long i = (long long) b * block[0] + t;
+                if (i < n) y[i] = a * x[i] + y[i];
+            }
+    } else {
+        /* Writes back exactly what arrived, so the test sees the marshalling: out = {i32, i64, f32 bits, s.a, s.b bits}. */
+        long long* out = *(long long**) params[0];
+        int i32 = *(int*) params[1];
+        long long i64 = *(long long*) params[2];
+        float f32 = *(float*) params[3];
+        struct KindsStruct s = *(struct KindsStruct*) params[4];
+        unsigned bits; memcpy(&bits, &f32, 4);
+        long long dbits; memcpy(&dbits, &s.b, 8);
+        out[0] = i32; out[1] = i64; out[2] = bits; out[3] = s.a; out[4] = dbits;
+    }
+}
+
+CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                                unsigned smem, CUstream s, void** params, void** extra) {
+    if (!current) return CUDA_ERROR_INVALID_CONTEXT;
+    if (!validFunction(f) || !validStream(s)) return CUDA_ERROR_INVALID_HANDLE;
+    if (extra != NULL) return CUDA_ERROR_INVALID_VALUE;
+    if (gx == 0 || gy == 0 || gz == 0 || bx == 0 || by == 0 || bz == 0) return CUDA_ERROR_INVALID_VALUE;
+    if (gx > 0x7FFFFFFFu || gy > 65535 || gz > 65535) return CUDA_ERROR_INVALID_VALUE;
+    if (bx > 1024 || by > 1024 || bz > 64 || (unsigned long long) bx * by * bz > 1024) return CUDA_ERROR_INVALID_VALUE;
+    if (smem > 48 * 1024) return CUDA_ERROR_INVALID_VALUE;
+    int n = paramCount(f);
+    if (n > 0 && params == NULL) return CUDA_ERROR_INVALID_VALUE;
+    if (n > MAX_PARAMS) return CUDA_ERROR_INVALID_VALUE;
+    for (int i = 0; i < n; i++) {
+        if (paramIsPointer(f, i) && !validDevicePointer(*(uintptr_t*) params[i])) return CUDA_ERROR_ILLEGAL_ADDRESS;
+    }
+    unsigned grid[3] = {gx, gy, gz}, block[3] = {bx, by, bz};
+    pthread_mutex_lock(&lock);
+    if (!launches) launches = calloc(MAX_LAUNCHES, sizeof(LaunchRecord));
+    if (launchCount < MAX_LAUNCHES) {
+        LaunchRecord* r = &launches[launchCount++];
+        strncpy(r->name, f->name, sizeof(r->name) - 1);
+        memcpy(r->grid, grid, sizeof(grid)); memcpy(r->block, block, sizeof(block));
+        r->smem = smem; r->stream = (uintptr_t) s; r->nparams = n;
+        int off = 0;
+        for (int i = 0; i < n; i++) {
+            int sz = paramSize(f, i);
+            r->sizes[i] = sz;
+            if (off + sz <= MAX_PARAM_BYTES) memcpy(r->bytes + off, params[i], (size_t) sz);
+            off += sz;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    if (f->builtin >= 0) {
+        runBuiltin(f->builtin, grid, block, params);
+        return CUDA_SUCCESS;
+    }
+    int status = p_launch(f->kernel, grid, block, smem, params);
+    return status == 0 ? CUDA_SUCCESS : CUDA_ERROR_LAUNCH_FAILED;
 }
 
 /* Test hooks. */

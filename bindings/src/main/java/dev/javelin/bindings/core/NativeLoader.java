@@ -57,6 +57,11 @@ public final class NativeLoader {
     public static final String CUDA_LIBDIR_PROPERTY = "javelin.cuda.libdir";
     /** Folder holding the TensorRT libraries (libnvinfer*.so.10, libnvonnxparser.so.10). */
     public static final String TENSORRT_LIBDIR_PROPERTY = "javelin.tensorrt.libdir";
+    /** Path of the NVRTC library ({@code libnvrtc.so.13} ...) to load instead of searching for it. */
+    public static final String NVRTC_PATH_PROPERTY = "javelin.nvrtc";
+    /** What the kernels' NVRTC fallback expects to find. */
+    public static final String NVRTC_EXPECTED = "libnvrtc.so.13 or libnvrtc.so.12 (a CUDA toolkit or JetPack install, or the "
+            + "-Pgpu-redist profile's CUDA libraries; point -Djavelin.nvrtc at it if it is elsewhere)";
     /** Folder holding libonnxruntime.so.1. */
     public static final String ONNXRUNTIME_LIBDIR_PROPERTY = "javelin.onnxruntime.libdir";
 
@@ -153,6 +158,8 @@ public final class NativeLoader {
 
     private static final AtomicReferenceArray<Probe> CACHE = new AtomicReferenceArray<>(Stack.values().length);
     private static volatile NativeLibrary cudaDriver;
+    /** NVRTC: the loaded library, or the exception saying why not; null until first asked. */
+    private static volatile Object nvrtc;
 
     private NativeLoader() {
     }
@@ -196,6 +203,83 @@ public final class NativeLoader {
         throw new NativeLibraryUnavailableException(Stack.CUDA_DRIVER.label(), "the driver " + lib.getName()
                 + " exports none of " + String.join(", ", names) + " (driver too old?)", Stack.CUDA_DRIVER.expected(),
                 List.of(), null);
+    }
+
+    /**
+     * The NVRTC runtime compiler, used by the kernels when the shipped fatbins cannot be loaded (a driver older
+     * than their PTX). NVRTC needs no GPU and no driver; it is not a {@link Stack} because nothing but that
+     * fallback needs it. Searched once per JVM: {@code -Djavelin.nvrtc=PATH}, else {@code libnvrtc.so.13} /
+     * {@code .so.12} on the linker path, in {@code -Djavelin.cuda.libdir}, {@code $CUDA_HOME/lib64} and
+     * {@code /usr/local/cuda/lib64}.
+     *
+     * @throws NativeLibraryUnavailableException listing every path tried
+     */
+    public static NativeLibrary nvrtcLibrary() {
+        Object r = nvrtc;
+        if (r == null) {
+            r = loadNvrtcOnce();
+        }
+        if (r instanceof NativeLibrary lib) {
+            return lib;
+        }
+        NativeLibraryUnavailableException cached = (NativeLibraryUnavailableException) r;
+        throw new NativeLibraryUnavailableException(cached.library(), "no NVRTC library found", cached.expected(),
+                cached.attempts(), cached.getCause());
+    }
+
+    private static synchronized Object loadNvrtcOnce() {
+        if (nvrtc == null) {
+            nvrtc = probeNvrtc(System.getProperties(), System.getenv("CUDA_HOME"));
+        }
+        return nvrtc;
+    }
+
+    /** Probes NVRTC without caching: the library, or the exception to throw. */
+    static Object probeNvrtc(Properties props, String cudaHome) {
+        List<String> attempts = new ArrayList<>();
+        List<String> candidates = new ArrayList<>();
+        String explicit = props.getProperty(NVRTC_PATH_PROPERTY);
+        if (explicit != null && !explicit.isBlank()) {
+            candidates.add(explicit.trim());
+        } else {
+            List<String> dirs = new ArrayList<>();
+            String libdir = props.getProperty(CUDA_LIBDIR_PROPERTY);
+            if (libdir != null && !libdir.isBlank()) {
+                dirs.add(libdir.trim());
+            }
+            if (cudaHome != null && !cudaHome.isBlank()) {
+                dirs.add(Path.of(cudaHome.trim(), "lib64").toString());
+            }
+            dirs.add("/usr/local/cuda/lib64");
+            for (String soname : List.of("libnvrtc.so.13", "libnvrtc.so.12")) {
+                candidates.add(soname);
+                for (String d : dirs) {
+                    candidates.add(Path.of(d, soname).toString());
+                }
+            }
+        }
+        Throwable last = null;
+        for (String candidate : candidates) {
+            boolean absolute = candidate.startsWith("/");
+            String how = absolute ? candidate : "dlopen(" + candidate + ") on LD_LIBRARY_PATH and the ld.so cache";
+            if (absolute && !new File(candidate).isFile()) {
+                attempts.add(how + ": not present");
+                continue;
+            }
+            try {
+                NativeLibrary lib = NativeLibrary.getInstance(candidate);
+                lib.getFunction("nvrtcVersion");
+                attempts.add(how + ": loaded");
+                LOG.debug("NVRTC loaded from {}", candidate);
+                return lib;
+            } catch (UnsatisfiedLinkError e) {
+                last = e;
+                attempts.add(how + ": " + firstLine(e.getMessage()));
+            }
+        }
+        String reason = explicit != null && !explicit.isBlank()
+                ? "the library given by -D" + NVRTC_PATH_PROPERTY + " could not be loaded" : "no NVRTC library found";
+        return new NativeLibraryUnavailableException("NVRTC", reason, NVRTC_EXPECTED, attempts, last);
     }
 
     private static synchronized Probe probeOnce(Stack stack) {

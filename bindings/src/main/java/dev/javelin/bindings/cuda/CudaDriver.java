@@ -37,6 +37,19 @@ public final class CudaDriver {
     /** {@code CUDA_ERROR_NOT_READY}: an async query whose work has not finished; not an error. */
     static final int NOT_READY = 600;
 
+    /** {@code CUDA_ERROR_INVALID_IMAGE}: the image is not a fatbin, cubin or PTX the driver can read. */
+    public static final int ERROR_INVALID_IMAGE = 200;
+    /** {@code CUDA_ERROR_NO_BINARY_FOR_GPU}: no SASS for this GPU and no PTX the driver can JIT-compile. */
+    public static final int ERROR_NO_BINARY_FOR_GPU = 209;
+    /** {@code CUDA_ERROR_INVALID_PTX}: the driver's JIT rejected the PTX. */
+    public static final int ERROR_INVALID_PTX = 218;
+    /** {@code CUDA_ERROR_JIT_COMPILER_NOT_FOUND}: the driver has no PTX JIT (it was not installed with it). */
+    public static final int ERROR_JIT_COMPILER_NOT_FOUND = 221;
+    /** {@code CUDA_ERROR_UNSUPPORTED_PTX_VERSION}: the PTX ISA is newer than the driver (e.g. ISA 9.0 on a pre-R580 driver). */
+    public static final int ERROR_UNSUPPORTED_PTX_VERSION = 222;
+    /** {@code CUDA_ERROR_NOT_FOUND}: e.g. no kernel of that name in the module. */
+    public static final int ERROR_NOT_FOUND = 500;
+
     static final int ATTR_MULTIPROCESSOR_COUNT = 16;
     static final int ATTR_INTEGRATED = 18;
     static final int ATTR_CAN_MAP_HOST_MEMORY = 19;
@@ -93,6 +106,16 @@ public final class CudaDriver {
                 throw rethrow(e);
             }
         }
+    }
+
+    /**
+     * Whether a module-load failure means "this driver cannot run the binary we built, but code compiled
+     * on this machine could": the PTX is newer than the driver ({@link #ERROR_UNSUPPORTED_PTX_VERSION}),
+     * there is no SASS for the GPU and no usable PTX ({@link #ERROR_NO_BINARY_FOR_GPU}), or the driver has no
+     * PTX JIT ({@link #ERROR_JIT_COMPILER_NOT_FOUND}). These are the cases a local NVRTC compile fixes.
+     */
+    public static boolean isToolchainMismatch(int code) {
+        return code == ERROR_UNSUPPORTED_PTX_VERSION || code == ERROR_NO_BINARY_FOR_GPU || code == ERROR_JIT_COMPILER_NOT_FOUND;
     }
 
     /** A fresh exception with the caller's stack, keeping the cached first failure as its cause. */

@@ -14,8 +14,8 @@ package dev.javelin.bindings.cuda;
  * driver still loads and {@code javelin doctor} can say it is too old. Newer entry points are looked up
  * one by one ({@link CudaEvent#elapsedMillis}).
  *
- * <p>The kernels issue adds {@code cuModuleLoadData}, {@code cuModuleGetFunction}, {@code cuModuleUnload}
- * and {@code cuLaunchKernel} here, with the same conventions.
+ * <p>Modules and launches ({@code cuModuleLoadData}, {@code cuModuleGetFunction}, {@code cuModuleUnload},
+ * {@code cuLaunchKernel}) follow the same conventions; they exist unchanged since CUDA 4.
  */
 final class CudaDriverApi {
     private CudaDriverApi() {
@@ -101,4 +101,23 @@ final class CudaDriverApi {
     static native int cuEventSynchronize(long event);
 
     static native int cuEventQuery(long event);
+
+    // Modules and launches.
+    /**
+     * The caller owns the module and unloads it with cuModuleUnload. The driver copies what it needs from
+     * {@code image} (fatbin, cubin or NUL-terminated PTX) during the call, so the array is borrowed for the call only.
+     */
+    static native int cuModuleLoadData(long[] module, byte[] image);
+
+    static native int cuModuleUnload(long module);
+
+    /** Borrowed: the function handle lives as long as its module. */
+    static native int cuModuleGetFunction(long[] function, long module, String name);
+
+    /**
+     * Queues a launch. {@code kernelParams} is the address of an array of pointers, one per kernel parameter,
+     * each pointing at the parameter's value; the driver copies the values during the call. {@code extra} is 0.
+     */
+    static native int cuLaunchKernel(long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+                                     int sharedMemBytes, long stream, long kernelParams, long extra);
 }

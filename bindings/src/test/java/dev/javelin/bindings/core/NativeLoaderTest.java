@@ -97,6 +97,27 @@ class NativeLoaderTest {
     }
 
     @Test
+    void nvrtcSearchListsEveryPlaceItLookedAndAnExplicitPathIsTheOnlyOneTried(@TempDir Path dir) throws IOException {
+        Object r = NativeLoader.probeNvrtc(props(NativeLoader.CUDA_LIBDIR_PROPERTY, dir.toString()), "/opt/cuda-home");
+        org.junit.jupiter.api.Assumptions.assumeTrue(r instanceof NativeLibraryUnavailableException,
+                "this machine has an NVRTC library: " + r);
+        NativeLibraryUnavailableException e = (NativeLibraryUnavailableException) r;
+        assertEquals("NVRTC", e.library());
+        assertTrue(e.getMessage().startsWith("NVRTC is unavailable: no NVRTC library found; expected libnvrtc.so.13"), e.getMessage());
+        List<String> tried = e.attempts();
+        assertTrue(tried.get(0).startsWith("dlopen(libnvrtc.so.13)"), tried.toString());
+        assertTrue(tried.contains(dir.resolve("libnvrtc.so.13") + ": not present"), tried.toString());
+        assertTrue(tried.contains("/opt/cuda-home/lib64/libnvrtc.so.12: not present"), tried.toString());
+        assertTrue(tried.stream().anyMatch(t -> t.startsWith("dlopen(libnvrtc.so.12)")), tried.toString());
+
+        Path notALibrary = Files.writeString(dir.resolve("libnvrtc.so.13"), "not an ELF file");
+        Object explicit = NativeLoader.probeNvrtc(props(NativeLoader.NVRTC_PATH_PROPERTY, notALibrary.toString()), null);
+        NativeLibraryUnavailableException x = (NativeLibraryUnavailableException) explicit;
+        assertEquals(1, x.attempts().size(), x.attempts().toString());
+        assertTrue(x.getMessage().contains("the library given by -Djavelin.nvrtc could not be loaded"), x.getMessage());
+    }
+
+    @Test
     void versionsAndMessages() {
         assertEquals("13.1", NativeLoader.cudaVersion(13010));
         assertEquals("12.6", NativeLoader.cudaVersion(12060));

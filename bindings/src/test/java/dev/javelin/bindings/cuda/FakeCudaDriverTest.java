@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.jna.Function;
 import com.sun.jna.NativeLibrary;
 import dev.javelin.bindings.core.NativeCallException;
 import dev.javelin.bindings.core.NativeLibraryUnavailableException;
@@ -53,6 +54,109 @@ class FakeCudaDriverTest {
         assertEquals(0, counter("fake_live_streams"), "streams leaked");
         assertEquals(0, counter("fake_live_events"), "events leaked");
         assertEquals(0, counter("fake_primary_refs"), "primary context references leaked");
+        assertEquals(0, counter("fake_live_modules"), "modules leaked");
+    }
+
+    /** A minimal fatbin container: magic, version, header size, payload size, payload. */
+    private static byte[] fatbin(int payload) {
+        ByteBuffer b = ByteBuffer.allocate(16 + payload).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0xBA55ED50).putShort((short) 1).putShort((short) 16).putLong(payload);
+        return b.array();
+    }
+
+    @Test
+    void moduleLoadFunctionLookupAndLaunchMarshalEveryParameterKind() {
+        int n = 1000;
+        try (CudaContext ctx = CudaContext.primary(0);
+             CudaStream stream = CudaStream.create(ctx);
+             CudaModule module = CudaModule.load(ctx, fatbin(64), "test.fatbin");
+             DeviceBuffer x = DeviceBuffer.allocate(ctx, 4L * n);
+             DeviceBuffer y = DeviceBuffer.allocate(ctx, 4L * n);
+             DeviceBuffer out = DeviceBuffer.allocate(ctx, 5 * 8)) {
+            ByteBuffer hx = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder());
+            ByteBuffer hy = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder());
+            for (int i = 0; i < n; i++) {
+                hx.putFloat(4 * i, i);
+                hy.putFloat(4 * i, 1);
+            }
+            x.copyFromHost(hx, stream);
+            y.copyFromHost(hy, stream);
+            CudaFunction axpy = module.function("javelin_test_axpy");
+            assertTrue(axpy == module.function("javelin_test_axpy"), "looked up once");
+            axpy.launch(Dim3.of((n + 255) / 256), Dim3.of(256), 0, stream,
+                    new KernelArgs().int64(n).float32(2f).pointer(x.address()).pointer(y.address()));
+            y.copyToHost(hy, stream);
+            stream.synchronize();
+            for (int i = 0; i < n; i++) {
+                assertEquals(2f * i + 1, hy.getFloat(4 * i), "y[" + i + "]");
+            }
+
+            // A struct { int a; double b; } by value: 4 bytes, 4 of padding, 8 bytes; aligned to 8.
+            ByteBuffer s = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(0, -7).putDouble(8, 2.5);
+            module.function("javelin_test_kinds").launch(Dim3.of(1), Dim3.of(1), 0, stream, new KernelArgs()
+                    .pointer(out.address()).int32(-123).int64(1L << 40).float32(1.5f).struct(s.array(), 8));
+            ByteBuffer back = ByteBuffer.allocateDirect(40).order(ByteOrder.nativeOrder());
+            out.copyToHost(back, stream);
+            stream.synchronize();
+            assertEquals(-123, back.getLong(0));
+            assertEquals(1L << 40, back.getLong(8));
+            assertEquals(Float.floatToRawIntBits(1.5f), back.getLong(16));
+            assertEquals(-7, back.getLong(24));
+            assertEquals(Double.doubleToRawLongBits(2.5), back.getLong(32));
+
+            Function describe = fake.getFunction("fake_launch_describe");
+            byte[] text = new byte[512];
+            int count = counter("fake_launch_count");
+            int len = describe.invokeInt(new Object[] {count - 2, text, text.length});
+            assertEquals("javelin_test_axpy grid=4,1,1 block=256,1,1 smem=0 args=1000," + Float.floatToRawIntBits(2f) + ","
+                    + x.address() + "," + y.address(), new String(text, 0, len, java.nio.charset.StandardCharsets.US_ASCII));
+        }
+    }
+
+    @Test
+    void moduleAndLaunchFailuresAreTyped() {
+        Function setStatus = fake.getFunction("fake_set_load_status");
+        try (CudaContext ctx = CudaContext.primary(0); CudaStream stream = CudaStream.create(ctx)) {
+            NativeCallException bad = assertThrows(NativeCallException.class,
+                    () -> CudaModule.load(ctx, new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, "garbage.bin"));
+            assertEquals(CudaDriver.ERROR_INVALID_IMAGE, bad.code());
+            assertTrue(bad.getMessage().startsWith("cuModuleLoadData(garbage.bin, 8 bytes, device 0) failed: "
+                    + "CUDA_ERROR_INVALID_IMAGE (200)"), bad.getMessage());
+            assertFalse(CudaDriver.isToolchainMismatch(bad.code()));
+
+            setStatus.invokeVoid(new Object[] {0, CudaDriver.ERROR_UNSUPPORTED_PTX_VERSION});
+            try {
+                NativeCallException old = assertThrows(NativeCallException.class, () -> CudaModule.load(ctx, fatbin(8), "k.fatbin"));
+                assertEquals("CUDA_ERROR_UNSUPPORTED_PTX_VERSION", old.status());
+                assertTrue(CudaDriver.isToolchainMismatch(old.code()));
+            } finally {
+                setStatus.invokeVoid(new Object[] {0, 0});
+            }
+            assertTrue(CudaDriver.isToolchainMismatch(CudaDriver.ERROR_NO_BINARY_FOR_GPU));
+
+            CudaModule module = CudaModule.load(ctx, fatbin(8), "k.fatbin");
+            NativeCallException missing = assertThrows(NativeCallException.class, () -> module.function("no_such_kernel"));
+            assertEquals(CudaDriver.ERROR_NOT_FOUND, missing.code());
+            assertTrue(missing.getMessage().contains("cuModuleGetFunction(k.fatbin, no_such_kernel)"), missing.getMessage());
+
+            CudaFunction axpy = module.function("javelin_test_axpy");
+            // A pointer the driver never handed out: the fake faults the way a GPU would.
+            NativeCallException wild = assertThrows(NativeCallException.class, () -> axpy.launch(Dim3.of(1), Dim3.of(32), 0,
+                    stream, new KernelArgs().int64(1).float32(1f).pointer(0x10).pointer(0x20)));
+            assertEquals("CUDA_ERROR_ILLEGAL_ADDRESS", wild.status());
+            assertTrue(wild.getMessage().startsWith("cuLaunchKernel(javelin_test_axpy, grid (1, 1, 1), block (32, 1, 1), 0 B shared, "
+                    + "stream " + stream.id() + ")"), wild.getMessage());
+            NativeCallException tooBig = assertThrows(NativeCallException.class, () -> axpy.launch(Dim3.of(1), Dim3.of(2048), 0,
+                    stream, new KernelArgs().int64(0).float32(1f).pointer(0).pointer(0)));
+            assertEquals("CUDA_ERROR_INVALID_VALUE", tooBig.status());
+            assertThrows(IllegalArgumentException.class, () -> new Dim3(0, 1, 1));
+
+            module.close();
+            module.close();
+            IllegalStateException closed = assertThrows(IllegalStateException.class, () -> axpy.launch(Dim3.of(1), Dim3.of(1), 0,
+                    stream, new KernelArgs().int64(0).float32(1f).pointer(0).pointer(0)));
+            assertTrue(closed.getMessage().contains("CUDA module k.fatbin"), closed.getMessage());
+        }
     }
 
     @Test
