@@ -1,5 +1,6 @@
 package dev.javelin.benchmarks;
 
+import dev.javelin.benchmarks.common.Load;
 import dev.javelin.benchmarks.common.Samples;
 import dev.javelin.benchmarks.common.Signals;
 import dev.javelin.runtime.BackendKind;
@@ -9,6 +10,11 @@ import dev.javelin.runtime.Session;
 import dev.javelin.runtime.SessionOptions;
 import dev.javelin.runtime.Shape;
 import dev.javelin.runtime.Tensor;
+import dev.javelin.runtime.exec.ExecutorOptions;
+import dev.javelin.runtime.exec.Histogram;
+import dev.javelin.runtime.exec.MetricsSnapshot;
+import dev.javelin.runtime.exec.ModelExecutor;
+import java.time.Duration;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -38,6 +44,8 @@ public final class JavelinHarness {
             case "add-threads" -> addThreads(model, seconds, out);
             case "vad" -> vad(model, out);
             case "ocr-rss" -> ocrRss(model, out);
+            case "minilm-16" -> miniLm(model, 16, out);
+            case "minilm-128" -> miniLm(model, 128, out);
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         }
         System.out.println("RESULT " + Samples.toJson(out));
@@ -184,6 +192,81 @@ public final class JavelinHarness {
         for (int i = 0; i < b.capacity(); i++) {
             b.put(i, (byte) 0);
         }
+    }
+
+    /** MiniLM clients, warm-up and measured seconds per configuration. */
+    static final int MINILM_CLIENTS = 16;
+    static final double MINILM_WARMUP_S = 2;
+    static final double MINILM_MEASURE_S = 6;
+
+    /**
+     * all-MiniLM-L6-v2, one fixed query of {@code seq} tokens per request, from 16 closed-loop clients through
+     * a {@link ModelExecutor}. Configurations: {@code lanes x intra-op threads} with and without dynamic
+     * batching; the best is reported as {@code best_per_s}. The executor's own per-request queue time (p99) is
+     * set against maxQueueDelay + one batch's compute (p99 of executions).
+     */
+    private static void miniLm(Path model, int seq, Map<String, Object> out) throws Exception {
+        long[] ids = Signals.tokenIds(seq);
+        long[] mask = new long[seq];
+        java.util.Arrays.fill(mask, 1);
+        long[] types = new long[seq];
+        // {lanes, threads, maxBatch, delay us}
+        int[][] configs = {{2, 1, 1, 0}, {1, 2, 16, 2000}, {2, 1, 8, 2000}};
+        double best = 0;
+        String bestName = null;
+        for (int[] c : configs) {
+            String name = c[0] + "lanes_x" + c[1] + "thr_" + (c[2] > 1 ? "batch" + c[2] + "_" + c[3] + "us" : "nobatch");
+            ExecutorOptions eo = ExecutorOptions.builder().lanes(c[0]).batching(c[2], Duration.ofNanos(c[3] * 1000L)).build();
+            Map<String, Object> r = new LinkedHashMap<>();
+            try (Session s = Session.open(model, cpu(c[1])); ModelExecutor ex = ModelExecutor.over(s, eo)) {
+                MetricsSnapshot[] before = new MetricsSnapshot[1];
+                Thread marker = new Thread(() -> {
+                    try {
+                        Thread.sleep((long) (MINILM_WARMUP_S * 1000));
+                        before[0] = ex.metrics();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                marker.start();
+                Load.Outcome o = Load.closedLoop(MINILM_CLIENTS, MINILM_WARMUP_S, MINILM_MEASURE_S, i -> {
+                    Map<String, Tensor> feeds = Map.of(
+                            "input_ids", Tensor.of(ids, Shape.of(1, seq)),
+                            "attention_mask", Tensor.of(mask, Shape.of(1, seq)),
+                            "token_type_ids", Tensor.of(types, Shape.of(1, seq)));
+                    return () -> {
+                        try (Result res = ex.run(feeds)) {
+                            if (res.asMap().isEmpty()) {
+                                throw new AssertionError();
+                            }
+                        }
+                    };
+                });
+                marker.join();
+                MetricsSnapshot after = ex.metrics();
+                Histogram.Snapshot queue = after.queue().since(before[0].queue());
+                Histogram.Snapshot compute = after.compute().since(before[0].compute());
+                r.putAll(o.summary());
+                r.put("queue_p99_us", Math.round(queue.p99() / 100.0) / 10.0);
+                r.put("queue_mean_us", Math.round(queue.mean() / 100.0) / 10.0);
+                r.put("batch_compute_mean_us", Math.round(compute.mean() / 100.0) / 10.0);
+                r.put("batch_compute_p99_us", Math.round(compute.p99() / 100.0) / 10.0);
+                long rows = after.completed() - before[0].completed();
+                long execs = after.batches() - before[0].batches();
+                r.put("mean_batch", execs == 0 ? 0 : Math.round(rows * 100.0 / execs) / 100.0);
+                double bound = c[3] * 1000.0 + compute.p99();
+                r.put("queue_bound_us", Math.round(bound / 100.0) / 10.0);
+                r.put("queue_p99_within_bound", queue.p99() <= bound);
+                if (o.perSecond() > best) {
+                    best = o.perSecond();
+                    bestName = name;
+                }
+            }
+            out.put(name, r);
+        }
+        out.put("seq", seq);
+        out.put("best", bestName);
+        out.put("best_per_s", Math.round(best * 10) / 10.0);
     }
 
     /** Peak RSS running the PP-OCRv4 detector on a 480x640 image, 20 runs. */
