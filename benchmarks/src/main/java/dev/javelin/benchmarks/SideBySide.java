@@ -24,6 +24,9 @@ import java.util.stream.Collectors;
  * <p>Usage: {@code SideBySide CLASSPATH_FILE MODELS_DIR [ROUNDS] [SCENARIO...]}; see {@code benchmarks/run.sh}.
  */
 public final class SideBySide {
+    private static final Pattern VAD = Pattern.compile("\"(lane_copy|stream|stream_specialized)\":\\{\"count\":\\d+,\"p50_us\":([0-9.]+)");
+    private static final Pattern OFFICIAL_VAD = Pattern.compile("\"per_frame\":\\{\"count\":\\d+,\"p50_us\":([0-9.]+)");
+
     private SideBySide() {
     }
 
@@ -72,6 +75,17 @@ public final class SideBySide {
             if (j.find() && o.find()) {
                 System.out.printf(Locale.ROOT, "%s: javelin %s %s/s vs official %s %s/s = %.2fx%n", j.group(1), j.group(2),
                         j.group(3), o.group(2), o.group(3), Double.parseDouble(j.group(3)) / Double.parseDouble(o.group(3)));
+            }
+            Matcher jv = VAD.matcher(results.get(i));
+            Matcher ov = OFFICIAL_VAD.matcher(results.get(i + 1));
+            if (results.get(i).contains("\"scenario\":\"vad\"") && ov.find()) {
+                double official = Double.parseDouble(ov.group(1));
+                StringBuilder sb = new StringBuilder("vad per-frame p50: official " + ov.group(1) + " us");
+                while (jv.find()) {
+                    sb.append(String.format(Locale.ROOT, "; %s %s us = %.2fx", jv.group(1), jv.group(2),
+                            Double.parseDouble(jv.group(2)) / official));
+                }
+                System.out.println(sb);
             }
         }
     }

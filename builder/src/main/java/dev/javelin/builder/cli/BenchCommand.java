@@ -97,6 +97,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--frame", paramLabel = "N", description = "Samples per frame in --stream mode.")
     Integer frame;
 
+    @Option(names = "--specialize", paramLabel = "NAME=VALUE",
+            description = "Bind an input to a constant in the graph before running (e.g. sr=16000): If nodes it decides"
+                    + " are inlined; the specialized model is cached.")
+    List<String> specialize = new ArrayList<>();
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON.")
     Path json;
 
@@ -110,7 +115,7 @@ public final class BenchCommand implements Callable<Integer> {
         try {
             CliInputs.readAll(spec.commandLine(), "--input", inputs, feeds);
             SessionOptions options = SessionOptions.builder().backend(backend).intraOpThreads(threads).build();
-            try (Session session = Session.open(model, options)) {
+            try (Session session = Session.open(Specialization.resolve(spec.commandLine(), model, specialize, out), options)) {
                 Map<String, Object> report = stream != null ? benchStream(out, session, feeds) : benchExecutor(out, session, feeds);
                 report.put("peak_rss_mib", CliInputs.peakRssMiB());
                 out.printf(Locale.ROOT, "peak RSS     %.0f MiB%n", (double) report.get("peak_rss_mib"));
