@@ -1,5 +1,7 @@
 package dev.javelin.benchmarks;
 
+import dev.javelin.builder.demo.CacheDir;
+import dev.javelin.builder.demo.SentenceEmbedder;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -9,6 +11,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -19,6 +24,9 @@ import java.util.stream.Collectors;
  * <p>Usage: {@code SideBySide CLASSPATH_FILE MODELS_DIR [ROUNDS] [SCENARIO...]}; see {@code benchmarks/run.sh}.
  */
 public final class SideBySide {
+    private static final Pattern VAD = Pattern.compile("\"(lane_copy|stream|stream_specialized)\":\\{\"count\":\\d+,\"p50_us\":([0-9.]+)");
+    private static final Pattern OFFICIAL_VAD = Pattern.compile("\"per_frame\":\\{\"count\":\\d+,\"p50_us\":([0-9.]+)");
+
     private SideBySide() {
     }
 
@@ -27,7 +35,7 @@ public final class SideBySide {
         Path models = Path.of(args[1]);
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 2;
         List<String> scenarios = args.length > 3 ? Arrays.asList(args).subList(3, args.length)
-                : List.of("add-call", "add-threads", "vad", "ocr-rss");
+                : List.of("add-call", "add-threads", "vad", "ocr-rss", "minilm-16", "minilm-128");
 
         String classes = Path.of(SideBySide.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         List<String> jars = Arrays.asList(Files.readString(classpathFile).trim().split(java.io.File.pathSeparator));
@@ -47,6 +55,9 @@ public final class SideBySide {
                 case "add-call", "add-threads" -> add.toString();
                 case "vad" -> models.resolve("silero_vad.onnx").toString();
                 case "ocr-rss" -> models.resolve("ppocr_det.onnx").toString();
+                // The official child JVM gets no Javelin jars, so the class-path model goes to a file first.
+                case "minilm-16", "minilm-128" -> CacheDir.materialize(SideBySide.class.getClassLoader(),
+                        SentenceEmbedder.MODEL_RESOURCE, models.resolve("minilm")).toString();
                 default -> throw new IllegalArgumentException("unknown scenario " + scenario);
             };
             for (int r = 0; r < rounds; r++) {
@@ -56,6 +67,27 @@ public final class SideBySide {
         }
         System.out.println();
         results.forEach(System.out::println);
+        // Throughput ratios of the best configuration of each side, round by round.
+        Pattern best = Pattern.compile("\"scenario\":\"(minilm-\\d+)\".*\"best\":\"([^\"]+)\",\"best_per_s\":([0-9.]+)");
+        for (int i = 0; i + 1 < results.size(); i += 2) {
+            Matcher j = best.matcher(results.get(i));
+            Matcher o = best.matcher(results.get(i + 1));
+            if (j.find() && o.find()) {
+                System.out.printf(Locale.ROOT, "%s: javelin %s %s/s vs official %s %s/s = %.2fx%n", j.group(1), j.group(2),
+                        j.group(3), o.group(2), o.group(3), Double.parseDouble(j.group(3)) / Double.parseDouble(o.group(3)));
+            }
+            Matcher jv = VAD.matcher(results.get(i));
+            Matcher ov = OFFICIAL_VAD.matcher(results.get(i + 1));
+            if (results.get(i).contains("\"scenario\":\"vad\"") && ov.find()) {
+                double official = Double.parseDouble(ov.group(1));
+                StringBuilder sb = new StringBuilder("vad per-frame p50: official " + ov.group(1) + " us");
+                while (jv.find()) {
+                    sb.append(String.format(Locale.ROOT, "; %s %s us = %.2fx", jv.group(1), jv.group(2),
+                            Double.parseDouble(jv.group(2)) / official));
+                }
+                System.out.println(sb);
+            }
+        }
     }
 
     private static String child(String classpath, String main, String scenario, String model) throws IOException, InterruptedException {

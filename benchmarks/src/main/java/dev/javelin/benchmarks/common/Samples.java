@@ -29,6 +29,14 @@ public final class Samples {
         return size;
     }
 
+    /** The i-th sample in recording order. */
+    public long get(int i) {
+        if (i < 0 || i >= size) {
+            throw new IndexOutOfBoundsException(i);
+        }
+        return values[i];
+    }
+
     /** The p-th percentile (0..100) by nearest rank, in nanoseconds. */
     public long percentile(double p) {
         if (size == 0) {

@@ -40,4 +40,20 @@ public final class Signals {
         }
         return out;
     }
+
+    /**
+     * A fixed synthetic BERT query of {@code length} tokens: [CLS], word-piece ids spread over the vocabulary
+     * from a fixed seed, [SEP]. Real ids, so the model does the work a real query costs.
+     */
+    public static long[] tokenIds(int length) {
+        long[] ids = new long[length];
+        long s = 17;
+        for (int i = 0; i < length; i++) {
+            s = s * 6364136223846793005L + 1442695040888963407L;
+            ids[i] = 1996 + (s >>> 33) % 27000; // ordinary word pieces of the 30522-entry vocabulary
+        }
+        ids[0] = 101;
+        ids[length - 1] = 102;
+        return ids;
+    }
 }

@@ -97,6 +97,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--frame", paramLabel = "N", description = "Samples per frame in --stream mode.")
     Integer frame;
 
+    @Option(names = "--specialize", paramLabel = "NAME=VALUE",
+            description = "Bind an input to a constant in the graph before running (e.g. sr=16000): If nodes it decides"
+                    + " are inlined; the specialized model is cached.")
+    List<String> specialize = new ArrayList<>();
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON.")
     Path json;
 
@@ -110,7 +115,7 @@ public final class BenchCommand implements Callable<Integer> {
         try {
             CliInputs.readAll(spec.commandLine(), "--input", inputs, feeds);
             SessionOptions options = SessionOptions.builder().backend(backend).intraOpThreads(threads).build();
-            try (Session session = Session.open(model, options)) {
+            try (Session session = Session.open(Specialization.resolve(spec.commandLine(), model, specialize, out), options)) {
                 Map<String, Object> report = stream != null ? benchStream(out, session, feeds) : benchExecutor(out, session, feeds);
                 report.put("peak_rss_mib", CliInputs.peakRssMiB());
                 out.printf(Locale.ROOT, "peak RSS     %.0f MiB%n", (double) report.get("peak_rss_mib"));
@@ -220,12 +225,15 @@ public final class BenchCommand implements Callable<Integer> {
             MetricsSnapshot after = ex.metrics();
             Map<String, Object> r = summary(out, m, "requests");
             long n = after.completed() - before.completed();
-            double queueMean = mean(after.queue(), before.queue());
-            double computeMean = mean(after.compute(), before.compute());
+            Histogram.Snapshot queue = after.queue().since(before.queue());
+            Histogram.Snapshot compute = after.compute().since(before.compute());
+            double queueMean = queue.mean();
+            double computeMean = compute.mean();
             long batches = after.batches() - before.batches();
-            out.printf(Locale.ROOT, "queue time   mean %s per request (executor)%n", Latency.ms((long) queueMean));
-            out.printf(Locale.ROOT, "compute      mean %s per execution, %d executions for %d requests%n",
-                    Latency.ms((long) computeMean), batches, n);
+            out.printf(Locale.ROOT, "queue time   mean %s, p99 %s per request (executor)%n", Latency.ms((long) queueMean),
+                    Latency.ms(queue.p99()));
+            out.printf(Locale.ROOT, "compute      mean %s, p99 %s per execution, %d executions for %d requests%n",
+                    Latency.ms((long) computeMean), Latency.ms(compute.p99()), batches, n);
             Map<String, Long> dist = new LinkedHashMap<>();
             StringBuilder sb = new StringBuilder();
             for (int i = 1; i < after.batchSizes().length; i++) {
@@ -242,17 +250,14 @@ public final class BenchCommand implements Callable<Integer> {
             r.put("lanes", ex.lanes());
             r.put("batching", ex.batchingReport());
             r.put("queue_mean_ms", queueMean / 1e6);
+            r.put("queue_p99_ms", queue.p99() / 1e6);
             r.put("compute_mean_ms", computeMean / 1e6);
+            r.put("compute_p99_ms", compute.p99() / 1e6);
             r.put("executions", batches);
             r.put("batch_sizes", dist);
             r.put("warmup_requests", warm.count);
             return r;
         }
-    }
-
-    private static double mean(Histogram.Snapshot after, Histogram.Snapshot before) {
-        long n = after.count() - before.count();
-        return n == 0 ? 0 : (after.mean() * after.count() - before.mean() * before.count()) / n;
     }
 
     private Map<String, Object> benchStream(PrintWriter out, Session session, Map<String, Tensor> feeds) throws Exception {

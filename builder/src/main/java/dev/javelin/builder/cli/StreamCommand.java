@@ -62,6 +62,11 @@ public final class StreamCommand implements Callable<Integer> {
             completionCandidates = BackendOption.class, description = "auto, cpu, cuda or tensorrt.")
     BackendKind backend;
 
+    @Option(names = "--specialize", paramLabel = "NAME=VALUE",
+            description = "Bind an input to a constant in the graph before running (e.g. sr=16000): If nodes it decides"
+                    + " are inlined; the specialized model is cached.")
+    List<String> specialize = new ArrayList<>();
+
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Intra-op threads (CPU).")
     int threads;
 
@@ -90,7 +95,7 @@ public final class StreamCommand implements Callable<Integer> {
             int frames = Math.toIntExact(total / frame);
             Shape frameShape = s.withDim(s.rank() - 1, frame);
             SessionOptions options = SessionOptions.builder().backend(backend).intraOpThreads(threads).build();
-            try (Session session = Session.open(model, options)) {
+            try (Session session = Session.open(Specialization.resolve(spec.commandLine(), model, specialize, out), options)) {
                 StreamingSession.Builder b = StreamingSession.builder(session).frame(name, frameShape);
                 constants.forEach(b::constant);
                 if (states.isEmpty()) {

@@ -83,6 +83,26 @@ class StreamBenchCommandTest {
             }
         }
         assertArrayEquals(expected, probs, 0f);
+
+        // The same stream on the model specialized on sr (no --const): the same probabilities, bit for bit.
+        System.setProperty("javelin.cache.dir", dir.resolve("cache").toString());
+        Path specDir = dir.resolve("out-spec");
+        Cli.Outcome sp = Cli.run("stream", model.toString(), "--input", "input=" + dir.resolve("x.npy"), "--frame", "512",
+                "--specialize", "sr=16000", "--backend", "cpu", "--threads", "1", "-o", specDir.toString());
+        assertEquals(0, sp.code(), sp.toString());
+        assertTrue(sp.out().contains("If nodes inlined: If_25 -> then"), sp.out());
+        try (Tensor t = Npy.read(specDir.resolve("output.npy"))) {
+            assertArrayEquals(expected, t.toFloatArray(), 0f);
+        }
+        Cli.Outcome again = Cli.run("stream", model.toString(), "--input", "input=" + dir.resolve("x.npy"), "--frame", "512",
+                "--specialize", "sr=16000", "--backend", "cpu", "--threads", "1", "-o", specDir.toString());
+        assertTrue(again.out().contains("(cached "), again.out());
+        Cli.Outcome badSpec = Cli.run("stream", model.toString(), "--input", "input=" + dir.resolve("x.npy"), "--frame", "512",
+                "--specialize", "rate=16000", "--backend", "cpu");
+        assertEquals(3, badSpec.code(), badSpec.toString());
+        assertTrue(badSpec.err().contains("'rate'"), badSpec.err());
+        System.clearProperty("javelin.cache.dir");
+
         Cli.Outcome bad = Cli.run("stream", model.toString(), "--input", "input=" + dir.resolve("x.npy"), "--frame", "500",
                 "--const", "sr=" + dir.resolve("sr.npy"), "--backend", "cpu");
         assertEquals(3, bad.code(), bad.toString());

@@ -63,8 +63,12 @@ public final class Histogram {
         long min = n == 0 ? 0 : minMax.get(0);
         long max = minMax.get(1);
         double mean = n == 0 ? 0 : (double) sum.sum() / Math.max(1, total.sum());
+        return summarize(c, n, min, max, mean);
+    }
+
+    private static Snapshot summarize(long[] c, long n, long min, long max, double mean) {
         return new Snapshot(n, min, max, mean, percentile(c, n, 0.50, max), percentile(c, n, 0.90, max),
-                percentile(c, n, 0.99, max), percentile(c, n, 0.999, max));
+                percentile(c, n, 0.99, max), percentile(c, n, 0.999, max), c);
     }
 
     private static long percentile(long[] c, long n, double q, long max) {
@@ -93,7 +97,41 @@ public final class Histogram {
      * @param p90   90th percentile
      * @param p99   99th percentile
      * @param p999  99.9th percentile
+     * @param buckets the bucket counts behind the percentiles (kept so that {@link #since} can subtract an
+     *                earlier snapshot, e.g. to leave a warm-up out of a measurement)
      */
-    public record Snapshot(long count, long min, long max, double mean, long p50, long p90, long p99, long p999) {
+    public record Snapshot(long count, long min, long max, double mean, long p50, long p90, long p99, long p999,
+                           long[] buckets) {
+        /**
+         * What was recorded between {@code before} and this snapshot (both of the same histogram). Percentiles
+         * are recomputed from the bucket differences; min and max become the edges of the lowest and highest
+         * non-empty bucket (exact values are not kept per bucket), capped by this snapshot's max.
+         */
+        public Snapshot since(Snapshot before) {
+            long[] c = new long[buckets.length];
+            long n = 0;
+            int lo = -1;
+            int hi = -1;
+            for (int i = 0; i < c.length; i++) {
+                c[i] = buckets[i] - before.buckets[i];
+                n += c[i];
+                if (c[i] > 0) {
+                    lo = lo < 0 ? i : lo;
+                    hi = i;
+                }
+            }
+            if (n == 0) {
+                return summarize(c, 0, 0, 0, 0);
+            }
+            double m = (mean * count - before.mean * before.count) / n;
+            long mx = Math.min(upperEdge(hi), max);
+            return summarize(c, n, Math.min(upperEdge(lo), mx), mx, m);
+        }
+
+        @Override
+        public String toString() {
+            return "Snapshot[count=" + count + ", min=" + min + ", max=" + max + ", mean=" + mean + ", p50=" + p50
+                    + ", p90=" + p90 + ", p99=" + p99 + ", p999=" + p999 + "]";
+        }
     }
 }

@@ -1,0 +1,77 @@
+package dev.javelin.builder.cli;
+
+import dev.javelin.builder.demo.CacheDir;
+import dev.javelin.builder.onnx.OnnxModel;
+import dev.javelin.builder.onnx.SpecializeInputs;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine;
+
+/**
+ * {@code --specialize NAME=VALUE}: the CLI runs the builder's {@link SpecializeInputs} pass before opening the
+ * session (the runtime never imports the builder) and opens the result from a cache file keyed by the model's
+ * bytes and the values, so a second run reuses it.
+ */
+final class Specialization {
+    private Specialization() {
+    }
+
+    /** The model to open: {@code model} itself without specializations, else the cached specialized copy. */
+    static Path resolve(CommandLine cmd, Path model, List<String> specs, PrintWriter out) throws IOException {
+        if (specs == null || specs.isEmpty()) {
+            return model;
+        }
+        Map<String, String> values;
+        try {
+            values = SpecializeInputs.parse(specs);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cmd, "--specialize: " + e.getMessage());
+        }
+        String key = digest(model, values.toString());
+        String base = model.getFileName().toString().replaceAll("\\.onnx$", "");
+        Path target = CacheDir.defaultDir().resolve("specialized").resolve(base + "-" + key + ".onnx");
+        if (Files.isRegularFile(target)) {
+            out.println("specialized  " + values + " (cached " + target + ")");
+            return target;
+        }
+        SpecializeInputs.Outcome o = SpecializeInputs.apply(OnnxModel.load(model), values);
+        Files.createDirectories(target.getParent());
+        Path tmp = Files.createTempFile(target.getParent(), base, ".part");
+        try {
+            o.model().write(tmp);
+            Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        o.report().lines().forEach(l -> out.println("specialized  " + l));
+        out.println("specialized  written to " + target);
+        return target;
+    }
+
+    private static String digest(Path model, String values) throws IOException {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            try (InputStream in = Files.newInputStream(model)) {
+                byte[] buf = new byte[1 << 16];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    md.update(buf, 0, n);
+                }
+            }
+            md.update(values.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(md.digest()).substring(0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+}

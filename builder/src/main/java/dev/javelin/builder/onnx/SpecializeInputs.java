@@ -1,0 +1,519 @@
+package dev.javelin.builder.onnx;
+
+import dev.javelin.builder.onnx.proto.AttributeProto;
+import dev.javelin.builder.onnx.proto.GraphProto;
+import dev.javelin.builder.onnx.proto.ModelProto;
+import dev.javelin.builder.onnx.proto.NodeProto;
+import dev.javelin.builder.onnx.proto.TensorProto;
+import dev.javelin.builder.onnx.proto.TensorShapeProto;
+import dev.javelin.builder.onnx.proto.ValueInfoProto;
+import dev.javelin.runtime.ModelException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Specializes a model on constant inputs (ONNX in, ONNX out): each named graph input becomes an initializer
+ * holding the given value, small constant subgraphs are evaluated far enough to decide {@code If} conditions,
+ * every {@code If} whose condition became constant is replaced by the nodes of the branch it would take, and
+ * nodes and initializers nothing reads any more are removed.
+ *
+ * <p>Why: a model such as Silero VAD selects its 16 kHz or 8 kHz network with {@code If(sr == 16000)} on every
+ * call. A stream whose sample rate never changes pays for that dispatch (a nested session state per run) and
+ * hides the taken branch from ONNX Runtime's graph optimizations; inlined, the branch is ordinary graph.
+ *
+ * <p>Inlining: names the branch defines (its initializers and node outputs) get the prefix
+ * {@code <If node name>/}, except that a node output which is a branch output takes the {@code If}'s output
+ * name directly; a branch output that the branch does not produce with a node (an outer or initializer name)
+ * is bound through an {@code Identity}. References to renamed names inside nested subgraphs are renamed too
+ * (ONNX names are unique across scopes, so no shadowing can be hit). Folding only decides conditions; folded
+ * nodes that still have readers stay for ONNX Runtime to fold itself.
+ */
+public final class SpecializeInputs {
+    /** Initializers larger than this are not read for folding (conditions come from small tensors). */
+    private static final long FOLD_MAX_ELEMENTS = 4096;
+
+    private SpecializeInputs() {
+    }
+
+    /**
+     * What the pass did.
+     *
+     * @param replaced     inputs turned into constants, as {@code name=value}
+     * @param ifsInlined   {@code If} nodes replaced by their taken branch, as {@code name -> then|else}
+     * @param nodesRemoved nodes removed as dead (not counting the inlined {@code If} nodes)
+     * @param nodesBefore  top-level nodes before
+     * @param nodesAfter   top-level nodes after
+     */
+    public record Report(List<String> replaced, List<String> ifsInlined, int nodesRemoved, int nodesBefore,
+                         int nodesAfter) {
+        /** Human-readable lines. */
+        public List<String> lines() {
+            List<String> l = new ArrayList<>();
+            l.add("constant inputs: " + String.join(", ", replaced));
+            l.add("If nodes inlined: " + (ifsInlined.isEmpty() ? "none" : String.join(", ", ifsInlined)));
+            l.add("dead nodes removed: " + nodesRemoved + "; top-level nodes " + nodesBefore + " -> " + nodesAfter);
+            return l;
+        }
+    }
+
+    /** The specialized model and the report. */
+    public record Outcome(OnnxModel model, Report report) {
+    }
+
+    /**
+     * Parses {@code NAME=VALUE[,VALUE...]} pairs, e.g. {@code sr=16000}.
+     *
+     * @throws IllegalArgumentException naming the pair if it has no '=' or no name
+     */
+    public static Map<String, String> parse(List<String> pairs) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String p : pairs) {
+            int eq = p.indexOf('=');
+            if (eq <= 0 || eq == p.length() - 1) {
+                throw new IllegalArgumentException("specialization '" + p + "': expected NAME=VALUE, e.g. sr=16000");
+            }
+            out.put(p.substring(0, eq).trim(), p.substring(eq + 1).trim());
+        }
+        return out;
+    }
+
+    /**
+     * Applies the pass.
+     *
+     * @param values input name -> value text (one number, or comma-separated numbers for a 1-D input or an
+     *               input whose static shape holds that many elements)
+     * @throws ModelException naming the input if it is not a graph input, is not a numeric tensor, or the value
+     *                        does not parse or does not fit its declared shape
+     */
+    public static Outcome apply(OnnxModel model, Map<String, String> values) {
+        GraphProto g = model.proto().getGraph();
+        int before = g.getNodeCount();
+        GraphProto.Builder gb = g.toBuilder();
+        List<String> replaced = new ArrayList<>();
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            int idx = -1;
+            for (int i = 0; i < gb.getInputCount(); i++) {
+                if (gb.getInput(i).getName().equals(e.getKey())) {
+                    idx = i;
+                }
+            }
+            if (idx < 0) {
+                throw new ModelException("cannot specialize '" + e.getKey() + "': not an input of " + model.displayName()
+                        + " (inputs: " + gb.getInputList().stream().map(ValueInfoProto::getName).toList() + ")");
+            }
+            ValueInfoProto vi = gb.getInput(idx);
+            TensorProto constant = constant(vi, e.getValue(), model.displayName());
+            gb.removeInput(idx);
+            // An input may also be listed as an initializer (a default value): the given value replaces it.
+            for (int i = gb.getInitializerCount() - 1; i >= 0; i--) {
+                if (gb.getInitializer(i).getName().equals(e.getKey())) {
+                    gb.removeInitializer(i);
+                }
+            }
+            gb.addInitializer(constant);
+            replaced.add(e.getKey() + "=" + e.getValue());
+        }
+        List<String> inlined = new ArrayList<>();
+        while (true) {
+            Map<String, Folded> constants = fold(gb, model);
+            int target = -1;
+            boolean thenBranch = false;
+            for (int i = 0; i < gb.getNodeCount() && target < 0; i++) {
+                NodeProto n = gb.getNode(i);
+                if (n.getOpType().equals("If") && n.getDomain().isEmpty()) {
+                    Folded c = constants.get(n.getInput(0));
+                    if (c != null && c.values.length == 1) {
+                        target = i;
+                        thenBranch = c.values[0] != 0;
+                    }
+                }
+            }
+            if (target < 0) {
+                break;
+            }
+            NodeProto ifNode = gb.getNode(target);
+            String label = ifNode.getName().isEmpty() ? "if" + target : ifNode.getName();
+            List<NodeProto> body = inline(gb, ifNode, thenBranch ? "then_branch" : "else_branch", label);
+            gb.removeNode(target);
+            for (int k = 0; k < body.size(); k++) {
+                gb.addNode(target + k, body.get(k));
+            }
+            inlined.add(label + " -> " + (thenBranch ? "then" : "else"));
+        }
+        int afterInline = gb.getNodeCount();
+        removeDead(gb);
+        int removed = afterInline - gb.getNodeCount();
+        ModelProto out = model.proto().toBuilder().setGraph(gb.build()).build();
+        OnnxGraph.of(out.getGraph()).validate();
+        return new Outcome(model.withProto(out), new Report(replaced, inlined, removed, before, gb.getNodeCount()));
+    }
+
+    private static TensorProto constant(ValueInfoProto vi, String text, String model) {
+        if (!vi.getType().hasTensorType()) {
+            throw new ModelException("cannot specialize '" + vi.getName() + "' of " + model + ": not a tensor input");
+        }
+        ElementType type = ElementType.fromOnnxOrNull(vi.getType().getTensorType().getElemType());
+        String[] parts = text.split(",");
+        long[] dims;
+        List<Long> declared = new ArrayList<>();
+        boolean staticShape = vi.getType().getTensorType().hasShape();
+        if (staticShape) {
+            for (TensorShapeProto.Dimension d : vi.getType().getTensorType().getShape().getDimList()) {
+                if (d.hasDimValue()) {
+                    declared.add(d.getDimValue());
+                } else {
+                    staticShape = false;
+                }
+            }
+        }
+        long declaredCount = declared.stream().mapToLong(Long::longValue).reduce(1, (a, b) -> a * b);
+        if (staticShape && declaredCount == parts.length) {
+            dims = declared.stream().mapToLong(Long::longValue).toArray();
+        } else if (staticShape) {
+            throw new ModelException("cannot specialize '" + vi.getName() + "' of " + model + ": shape " + declared
+                    + " needs " + declaredCount + " values, " + parts.length + " given");
+        } else {
+            dims = parts.length == 1 ? new long[0] : new long[] {parts.length};
+        }
+        if (type == null) {
+            throw new ModelException("cannot specialize '" + vi.getName() + "': unknown element type");
+        }
+        ByteBuffer b = ByteBuffer.allocate((int) type.byteSize(parts.length)).order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            for (String p : parts) {
+                String s = p.trim();
+                switch (type) {
+                    case FLOAT -> b.putFloat(Float.parseFloat(s));
+                    case DOUBLE -> b.putDouble(Double.parseDouble(s));
+                    case INT64 -> b.putLong(Long.parseLong(s));
+                    case INT32 -> b.putInt(Integer.parseInt(s));
+                    case INT16 -> b.putShort(Short.parseShort(s));
+                    case INT8, UINT8 -> b.put((byte) Integer.parseInt(s));
+                    case BOOL -> b.put((byte) (Boolean.parseBoolean(s) || s.equals("1") ? 1 : 0));
+                    default -> throw new ModelException("cannot specialize '" + vi.getName() + "' of " + model
+                            + ": element type " + type + " is not supported (float32/64, int8/16/32/64, uint8, bool)");
+                }
+            }
+        } catch (NumberFormatException e) {
+            throw new ModelException("cannot specialize '" + vi.getName() + "' of " + model + ": '" + text
+                    + "' is not a " + type + " value");
+        }
+        return Tensors.raw(vi.getName(), type, dims, b.array());
+    }
+
+    // ---- folding --------------------------------------------------------------------------------------
+
+    /** A small constant: values widened to double (exact for the integers and booleans conditions use). */
+    private record Folded(ElementType type, long[] dims, double[] values) {
+    }
+
+    private static Map<String, Folded> fold(GraphProto.Builder g, OnnxModel model) {
+        Map<String, Folded> c = new HashMap<>();
+        for (TensorProto t : g.getInitializerList()) {
+            Folded f = read(t, model);
+            if (f != null) {
+                c.put(t.getName(), f);
+            }
+        }
+        // Graph inputs shadow initializers of the same name (defaults a caller may override): not constant.
+        for (ValueInfoProto in : g.getInputList()) {
+            c.remove(in.getName());
+        }
+        for (NodeProto n : g.getNodeList()) {
+            if (!n.getDomain().isEmpty() || n.getOutputCount() != 1) {
+                continue;
+            }
+            Folded r = evaluate(n, c, model);
+            if (r != null) {
+                c.put(n.getOutput(0), r);
+            }
+        }
+        return c;
+    }
+
+    private static Folded read(TensorProto t, OnnxModel model) {
+        ElementType type = ElementType.fromOnnxOrNull(t.getDataType());
+        if (type == null || Tensors.elementCount(t) > FOLD_MAX_ELEMENTS) {
+            return null;
+        }
+        ByteBuffer b;
+        try {
+            b = ByteBuffer.wrap(Tensors.rawBytes(t, model.directory().orElse(null))).order(ByteOrder.LITTLE_ENDIAN);
+        } catch (ModelException e) {
+            return null;
+        }
+        int n = (int) Tensors.elementCount(t);
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            switch (type) {
+                case FLOAT -> v[i] = b.getFloat();
+                case DOUBLE -> v[i] = b.getDouble();
+                case INT64 -> v[i] = b.getLong();
+                case INT32 -> v[i] = b.getInt();
+                case INT16 -> v[i] = b.getShort();
+                case INT8 -> v[i] = b.get();
+                case UINT8, BOOL -> v[i] = b.get() & 0xff;
+                default -> {
+                    return null;
+                }
+            }
+        }
+        return new Folded(type, t.getDimsList().stream().mapToLong(Long::longValue).toArray(), v);
+    }
+
+    private static Folded evaluate(NodeProto n, Map<String, Folded> c, OnnxModel model) {
+        List<Folded> in = new ArrayList<>();
+        for (String name : n.getInputList()) {
+            Folded f = c.get(name);
+            if (f == null) {
+                return null;
+            }
+            in.add(f);
+        }
+        switch (n.getOpType()) {
+            case "Constant" -> {
+                for (AttributeProto a : n.getAttributeList()) {
+                    if (a.getName().equals("value") && a.hasT()) {
+                        return read(a.getT(), model);
+                    }
+                }
+                return null;
+            }
+            case "Identity" -> {
+                return in.get(0);
+            }
+            case "Not" -> {
+                return map(in.get(0), ElementType.BOOL, x -> x == 0 ? 1 : 0);
+            }
+            case "Cast" -> {
+                ElementType to = null;
+                for (AttributeProto a : n.getAttributeList()) {
+                    if (a.getName().equals("to")) {
+                        to = ElementType.fromOnnxOrNull((int) a.getI());
+                    }
+                }
+                if (to == ElementType.BOOL) {
+                    return map(in.get(0), to, x -> x != 0 ? 1 : 0);
+                }
+                if (to == ElementType.INT64 || to == ElementType.INT32) {
+                    return map(in.get(0), to, x -> (double) (long) x);
+                }
+                return to == ElementType.FLOAT || to == ElementType.DOUBLE ? map(in.get(0), to, x -> x) : null;
+            }
+            case "Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "And", "Or", "Xor",
+                 "Add", "Sub", "Mul" -> {
+                if (in.size() != 2) {
+                    return null;
+                }
+                Folded a = in.get(0);
+                Folded b = in.get(1);
+                boolean logical = !Set.of("Add", "Sub", "Mul").contains(n.getOpType());
+                if (!logical && (a.type != ElementType.INT64 && a.type != ElementType.INT32)) {
+                    return null; // float arithmetic is left to ONNX Runtime (rounding must match it exactly)
+                }
+                long[] dims;
+                int count;
+                if (a.values.length == 1 && a.dims.length <= b.dims.length) {
+                    dims = b.dims;
+                    count = b.values.length;
+                } else if (b.values.length == 1 && b.dims.length <= a.dims.length) {
+                    dims = a.dims;
+                    count = a.values.length;
+                } else if (Arrays.equals(a.dims, b.dims)) {
+                    dims = a.dims;
+                    count = a.values.length;
+                } else {
+                    return null; // general broadcasting is not needed for conditions
+                }
+                double[] v = new double[count];
+                for (int i = 0; i < count; i++) {
+                    double x = a.values[a.values.length == 1 ? 0 : i];
+                    double y = b.values[b.values.length == 1 ? 0 : i];
+                    v[i] = switch (n.getOpType()) {
+                        case "Equal" -> x == y ? 1 : 0;
+                        case "Greater" -> x > y ? 1 : 0;
+                        case "Less" -> x < y ? 1 : 0;
+                        case "GreaterOrEqual" -> x >= y ? 1 : 0;
+                        case "LessOrEqual" -> x <= y ? 1 : 0;
+                        case "And" -> x != 0 && y != 0 ? 1 : 0;
+                        case "Or" -> x != 0 || y != 0 ? 1 : 0;
+                        case "Xor" -> (x != 0) != (y != 0) ? 1 : 0;
+                        case "Add" -> (double) ((long) x + (long) y);
+                        case "Sub" -> (double) ((long) x - (long) y);
+                        default -> (double) ((long) x * (long) y);
+                    };
+                }
+                return new Folded(logical ? ElementType.BOOL : a.type, dims, v);
+            }
+            default -> {
+                return null;
+            }
+        }
+    }
+
+    private static Folded map(Folded f, ElementType type, java.util.function.DoubleUnaryOperator op) {
+        double[] v = new double[f.values.length];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = op.applyAsDouble(f.values[i]);
+        }
+        return new Folded(type, f.dims, v);
+    }
+
+    // ---- inlining -------------------------------------------------------------------------------------
+
+    /** The taken branch's nodes, renamed into the parent; its initializers and value infos are added to {@code g}. */
+    private static List<NodeProto> inline(GraphProto.Builder g, NodeProto ifNode, String attr, String label) {
+        GraphProto branch = null;
+        for (AttributeProto a : ifNode.getAttributeList()) {
+            if (a.getName().equals(attr) && a.hasG()) {
+                branch = a.getG();
+            }
+        }
+        if (branch == null) {
+            throw new ModelException("If node '" + label + "' has no " + attr);
+        }
+        if (branch.getOutputCount() != ifNode.getOutputCount()) {
+            throw new ModelException("If node '" + label + "': " + attr + " has " + branch.getOutputCount()
+                    + " outputs, the node " + ifNode.getOutputCount());
+        }
+        Set<String> producedByNodes = new HashSet<>();
+        for (NodeProto n : branch.getNodeList()) {
+            producedByNodes.addAll(n.getOutputList());
+        }
+        Map<String, String> rename = new HashMap<>();
+        for (TensorProto t : branch.getInitializerList()) {
+            rename.put(t.getName(), label + "/" + t.getName());
+        }
+        for (NodeProto n : branch.getNodeList()) {
+            for (String o : n.getOutputList()) {
+                if (!o.isEmpty()) {
+                    rename.put(o, label + "/" + o);
+                }
+            }
+        }
+        List<NodeProto> identities = new ArrayList<>();
+        Set<String> bound = new HashSet<>();
+        for (int k = 0; k < branch.getOutputCount(); k++) {
+            String inner = branch.getOutput(k).getName();
+            String outer = ifNode.getOutput(k);
+            if (outer.isEmpty()) {
+                continue; // an optional If output nobody reads
+            }
+            if (producedByNodes.contains(inner) && bound.add(inner)) {
+                rename.put(inner, outer);
+            } else {
+                identities.add(NodeProto.newBuilder().setOpType("Identity").setName(label + "/out" + k)
+                        .addInput(inner).addOutput(outer).build());
+            }
+        }
+        for (TensorProto t : branch.getInitializerList()) {
+            g.addInitializer(t.toBuilder().setName(rename.get(t.getName())));
+        }
+        for (ValueInfoProto v : branch.getValueInfoList()) {
+            if (rename.containsKey(v.getName())) {
+                g.addValueInfo(v.toBuilder().setName(rename.get(v.getName())));
+            }
+        }
+        List<NodeProto> out = new ArrayList<>();
+        for (NodeProto n : branch.getNodeList()) {
+            NodeProto.Builder nb = renameNode(n, rename).toBuilder();
+            nb.setName(label + "/" + (n.getName().isEmpty() ? n.getOpType() + out.size() : n.getName()));
+            out.add(nb.build());
+        }
+        for (NodeProto id : identities) {
+            out.add(renameNode(id, rename).toBuilder().setOutput(0, id.getOutput(0)).build());
+        }
+        return out;
+    }
+
+    private static NodeProto renameNode(NodeProto n, Map<String, String> rename) {
+        NodeProto.Builder b = n.toBuilder();
+        for (int i = 0; i < b.getInputCount(); i++) {
+            b.setInput(i, rename.getOrDefault(b.getInput(i), b.getInput(i)));
+        }
+        for (int i = 0; i < b.getOutputCount(); i++) {
+            b.setOutput(i, rename.getOrDefault(b.getOutput(i), b.getOutput(i)));
+        }
+        for (int i = 0; i < b.getAttributeCount(); i++) {
+            AttributeProto a = b.getAttribute(i);
+            if (a.hasG() || a.getGraphsCount() > 0) {
+                AttributeProto.Builder ab = a.toBuilder();
+                if (a.hasG()) {
+                    ab.setG(renameRefs(a.getG(), rename));
+                }
+                for (int k = 0; k < a.getGraphsCount(); k++) {
+                    ab.setGraphs(k, renameRefs(a.getGraphs(k), rename));
+                }
+                b.setAttribute(i, ab);
+            }
+        }
+        return b.build();
+    }
+
+    /** A nested subgraph with its references to renamed outer names renamed (its own names are unique). */
+    private static GraphProto renameRefs(GraphProto g, Map<String, String> rename) {
+        GraphProto.Builder b = g.toBuilder();
+        for (int i = 0; i < b.getNodeCount(); i++) {
+            b.setNode(i, renameNode(b.getNode(i), rename));
+        }
+        for (int i = 0; i < b.getOutputCount(); i++) {
+            String name = b.getOutput(i).getName();
+            if (rename.containsKey(name)) {
+                b.setOutput(i, b.getOutput(i).toBuilder().setName(rename.get(name)));
+            }
+        }
+        return b.build();
+    }
+
+    // ---- dead code ------------------------------------------------------------------------------------
+
+    private static void removeDead(GraphProto.Builder gb) {
+        GraphProto g = gb.build();
+        OnnxGraph view = OnnxGraph.of(g);
+        Set<String> live = new HashSet<>();
+        for (ValueInfoProto o : g.getOutputList()) {
+            live.add(o.getName());
+        }
+        List<NodeProto> nodes = g.getNodeList();
+        boolean[] keep = new boolean[nodes.size()];
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            NodeProto n = nodes.get(i);
+            for (String o : n.getOutputList()) {
+                if (!o.isEmpty() && live.contains(o)) {
+                    keep[i] = true;
+                }
+            }
+            if (keep[i]) {
+                live.addAll(view.reads(i));
+            }
+        }
+        gb.clearNode();
+        for (int i = 0; i < nodes.size(); i++) {
+            if (keep[i]) {
+                gb.addNode(nodes.get(i));
+            }
+        }
+        Set<String> inputs = new HashSet<>();
+        g.getInputList().forEach(v -> inputs.add(v.getName()));
+        gb.clearInitializer();
+        for (TensorProto t : g.getInitializerList()) {
+            if (live.contains(t.getName()) || inputs.contains(t.getName())) {
+                gb.addInitializer(t);
+            }
+        }
+        gb.clearValueInfo();
+        for (ValueInfoProto v : g.getValueInfoList()) {
+            if (live.contains(v.getName())) {
+                gb.addValueInfo(v);
+            }
+        }
+    }
+}
