@@ -62,5 +62,12 @@ class InstancePolicyTest {
         assertEquals(Set.of("w.bin"), InstancePolicy.externalLocations(model));
         assertEquals(model.length + 5000L, InstancePolicy.modelBytes(file, InstancePolicy.AUTO_MAX_MODEL_BYTES));
         assertEquals(Set.of(), InstancePolicy.externalLocations(new byte[64]));
+        // The same entry straddling the streaming scanner's chunk boundary is still found.
+        for (int at : new int[] {(256 << 10) - 3, (256 << 10) + 4000, 700_000}) {
+            byte[] big = new byte[at + model.length + 10];
+            System.arraycopy(model, 20, big, at, model.length - 20);
+            Path f = Files.write(dir.resolve("big" + at + ".onnx"), big);
+            assertEquals(Set.of("w.bin"), InstancePolicy.externalLocations(f), "entry at " + at);
+        }
     }
 }
