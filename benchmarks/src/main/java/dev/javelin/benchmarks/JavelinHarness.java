@@ -106,6 +106,7 @@ public final class JavelinHarness {
             out.put("lane_calls_per_s_1", Math.round(oneLane));
             out.put("lane_calls_per_s_2", Math.round(twoLane));
             out.put("lane_scaling_2_over_1", Math.round(twoLane / oneLane * 100) / 100.0);
+            out.put("session", s.description());
         }
     }
 

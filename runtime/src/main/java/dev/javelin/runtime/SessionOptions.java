@@ -14,9 +14,14 @@ import java.util.Objects;
  * @param engineCacheDir    where built TensorRT engines are cached; {@code null} for the default
  *                          ({@code -Djavelin.engine.cache.dir}, else {@code $JAVELIN_ENGINE_CACHE}, else
  *                          {@code ~/.cache/javelin/engines})
+ * @param instances         how many copies ("instances", as Triton's instance_group) of the model the CPU
+ *                          backend may load so that concurrent callers do not contend inside one ONNX Runtime
+ *                          session; 0 = automatic (more than one only on the CPU backend with at least 2 cores,
+ *                          intra-op threads x instances &lt;= cores and a model of at most 64 MiB). Instances after
+ *                          the first are created only when that many calls run at once, and share pre-packed weights
  */
 public record SessionOptions(BackendKind backend, int deviceId, int intraOpThreads, int interOpThreads,
-                             Optimization optimization, Path engineCacheDir) {
+                             Optimization optimization, Path engineCacheDir, int instances) {
 
     /** ONNX Runtime graph optimization levels. */
     public enum Optimization {
@@ -39,6 +44,15 @@ public record SessionOptions(BackendKind backend, int deviceId, int intraOpThrea
         if (intraOpThreads < 0 || interOpThreads < 0) {
             throw new IllegalArgumentException("thread counts must be >= 0 (0 = default)");
         }
+        if (instances < 0) {
+            throw new IllegalArgumentException("instances must be >= 0 (0 = automatic), was " + instances);
+        }
+    }
+
+    /** Options with automatic instances (the form before {@code instances} existed). */
+    public SessionOptions(BackendKind backend, int deviceId, int intraOpThreads, int interOpThreads,
+                          Optimization optimization, Path engineCacheDir) {
+        this(backend, deviceId, intraOpThreads, interOpThreads, optimization, engineCacheDir, 0);
     }
 
     /** Auto backend, device 0, ONNX Runtime's default threading, all optimizations. */
@@ -60,6 +74,7 @@ public record SessionOptions(BackendKind backend, int deviceId, int intraOpThrea
         b.interOpThreads = interOpThreads;
         b.optimization = optimization;
         b.engineCacheDir = engineCacheDir;
+        b.instances = instances;
         return b;
     }
 
@@ -71,6 +86,7 @@ public record SessionOptions(BackendKind backend, int deviceId, int intraOpThrea
         private int interOpThreads;
         private Optimization optimization = Optimization.ALL;
         private Path engineCacheDir;
+        private int instances;
 
         private Builder() {
         }
@@ -111,9 +127,15 @@ public record SessionOptions(BackendKind backend, int deviceId, int intraOpThrea
             return this;
         }
 
+        /** Sets how many model instances the CPU backend may load (0 = automatic; see {@link SessionOptions}). */
+        public Builder instances(int n) {
+            this.instances = n;
+            return this;
+        }
+
         /** Builds the options. */
         public SessionOptions build() {
-            return new SessionOptions(backend, deviceId, intraOpThreads, interOpThreads, optimization, engineCacheDir);
+            return new SessionOptions(backend, deviceId, intraOpThreads, interOpThreads, optimization, engineCacheDir, instances);
         }
     }
 }

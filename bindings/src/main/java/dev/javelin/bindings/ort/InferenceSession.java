@@ -65,6 +65,28 @@ public final class InferenceSession extends NativeHandle {
         return new InferenceSession("ORT session " + model.getFileName(), api, s);
     }
 
+    /**
+     * Loads a model file whose pre-packed weights go into (or are taken from) {@code shared}, so that
+     * several sessions of one model keep one copy of them; the caller owns the result and must close it
+     * before {@code shared}.
+     *
+     * @throws OrtException as {@link #open(Path, SessionConfig)}
+     */
+    public static InferenceSession open(Path model, SessionConfig config, PrepackedWeights shared) {
+        OrtApi api = Ort.api();
+        OrtEnvironment env = OrtEnvironment.get();
+        String call = "CreateSessionWithPrepackedWeightsContainer(" + model + ")";
+        OrtSession s = new OrtSession();
+        try (BytePointer path = new BytePointer(model.toString())) {
+            // CreateSessionWithPrepackedWeightsContainer: the session is owned by the result; the container is borrowed.
+            Ort.check(api.CreateSessionWithPrepackedWeightsContainer(env.handle(), path, config.handle(), shared.handle(), s),
+                    call);
+        } catch (RuntimeException e) {
+            throw Ort.wrap(call, e);
+        }
+        return new InferenceSession("ORT session " + model.getFileName(), api, s);
+    }
+
     /** Loads a model from bytes (used for small probe models); the caller owns the result. */
     public static InferenceSession fromBytes(byte[] model, String name, SessionConfig config) {
         OrtApi api = Ort.api();

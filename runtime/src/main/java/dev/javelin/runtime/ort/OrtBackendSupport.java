@@ -6,6 +6,7 @@ import dev.javelin.bindings.ort.InferenceSession;
 import dev.javelin.bindings.ort.Ort;
 import dev.javelin.bindings.ort.OrtErrorCode;
 import dev.javelin.bindings.ort.OrtException;
+import dev.javelin.bindings.ort.PrepackedWeights;
 import dev.javelin.bindings.ort.SessionConfig;
 import dev.javelin.runtime.BackendUnavailableException;
 import dev.javelin.runtime.ModelException;
@@ -68,6 +69,16 @@ final class OrtBackendSupport {
         checkFile(model);
         try {
             return InferenceSession.open(model, config);
+        } catch (OrtException e) {
+            throw new ModelException(describeLoadFailure(model, e), e);
+        }
+    }
+
+    /** As {@link #open(Path, SessionConfig)}, sharing pre-packed weights through {@code shared}. */
+    static InferenceSession open(Path model, SessionConfig config, PrepackedWeights shared) {
+        checkFile(model);
+        try {
+            return InferenceSession.open(model, config, shared);
         } catch (OrtException e) {
             throw new ModelException(describeLoadFailure(model, e), e);
         }

@@ -26,14 +26,15 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A model loaded in one ONNX Runtime session. {@link #run} is thread-safe: concurrent calls run
- * concurrently on the one session, each with a pooled {@link SessionRunner}; input tensors are passed
+ * A model loaded in one or more ONNX Runtime sessions ({@link ModelInstances}). {@link #run} is
+ * thread-safe: concurrent calls run concurrently, each with a pooled {@link SessionRunner}, spread over
+ * the instances so that they do not contend inside one ONNX Runtime session; input tensors are passed
  * to ONNX Runtime without copies and the outputs ONNX Runtime allocates become the result's tensors,
  * also without copies (closing the result releases them).
  */
 final class OrtCompiledModel implements CompiledModel {
     private final Path model;
-    private final InferenceSession session;
+    private final ModelInstances instances;
     private final ModelSignature signature;
     private final String description;
     private final String[] inputNames;
@@ -42,25 +43,31 @@ final class OrtCompiledModel implements CompiledModel {
     private final RunnerPool runners;
     private final Set<OrtLane> lanes = ConcurrentHashMap.newKeySet();
 
-    private OrtCompiledModel(Path model, InferenceSession session, ModelSignature signature, String description) {
+    private OrtCompiledModel(Path model, ModelInstances instances, ModelSignature signature, String description) {
         this.model = model;
-        this.session = session;
+        this.instances = instances;
         this.signature = signature;
         this.description = description;
         this.inputNames = signature.inputNames().toArray(String[]::new);
         this.outputNames = signature.outputNames().toArray(String[]::new);
         this.outputTypes = signature.outputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
-        this.runners = new RunnerPool(session, Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
+        this.runners = new RunnerPool(instances, Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
     }
 
-    /** Takes ownership of {@code session}; closes it if the model cannot be described. */
+    /** A model held in exactly one session; takes ownership of {@code session}, closes it if the model cannot be described. */
     static OrtCompiledModel create(Path model, InferenceSession session, String description) {
+        return create(model, new ModelInstances(model, session, null, null, 1), description);
+    }
+
+    /** Takes ownership of {@code instances}; closes them if the model cannot be described. */
+    static OrtCompiledModel create(Path model, ModelInstances instances, String description) {
         try {
+            InferenceSession session = instances.first();
             ModelSignature sig = new ModelSignature(describe(model, session.inputs(), "input"),
                     describe(model, session.outputs(), "output"));
-            return new OrtCompiledModel(model, session, sig, description);
+            return new OrtCompiledModel(model, instances, sig, description);
         } catch (RuntimeException e) {
-            session.close();
+            instances.close();
             throw e;
         }
     }
@@ -105,8 +112,18 @@ final class OrtCompiledModel implements CompiledModel {
         return model;
     }
 
+    /** The first instance. */
     InferenceSession session() {
-        return session;
+        return instances.first();
+    }
+
+    /** How many ONNX Runtime sessions hold the model now (instances are created as concurrency needs them). */
+    int instanceCount() {
+        return instances.count();
+    }
+
+    ModelInstances instances() {
+        return instances;
     }
 
     @Override
@@ -164,16 +181,17 @@ final class OrtCompiledModel implements CompiledModel {
 
     void laneClosed(OrtLane lane) {
         lanes.remove(lane);
+        instances.laneClosed(lane.instance);
     }
 
-    /** Closes lanes still open (their bindings must go before the session), idle runners, then the session. */
+    /** Closes lanes still open (their bindings must go before the sessions), idle runners, then the instances. */
     @Override
     public void close() {
         for (OrtLane lane : List.copyOf(lanes)) {
             lane.close();
         }
         runners.close();
-        session.close();
+        instances.close();
     }
 
     @Override

@@ -60,6 +60,8 @@ final class OrtLane implements Lane {
 
     private final OrtCompiledModel model;
     private final IoBinding binding;
+    /** Which of the model's instances this lane's binding belongs to (lanes are spread over them). */
+    final int instance;
     private final Map<String, Tensor> inputs = new LinkedHashMap<>();
     private final List<TensorValue> inputValues = new ArrayList<>();
     private final List<HostBuffer> inputMemory = new ArrayList<>();
@@ -72,7 +74,15 @@ final class OrtLane implements Lane {
 
     OrtLane(OrtCompiledModel model, Map<String, Shape> shapes) {
         this.model = model;
-        this.binding = model.session().newIoBinding();
+        this.instance = model.instances().reserveLane();
+        IoBinding b;
+        try {
+            b = model.instances().session(instance).newIoBinding();
+        } catch (RuntimeException e) {
+            model.instances().laneClosed(instance);
+            throw e;
+        }
+        this.binding = b;
         try {
             for (TensorInfo info : model.signature().inputs()) {
                 Shape shape = shapes.get(info.name());
