@@ -455,18 +455,18 @@ public final class SpecializeInputs {
     /** Runs the model once on ONNX Runtime CPU with zero inputs of the fixed shapes; the candidates' values. */
     private static Map<String, long[]> discover(GraphProto.Builder gb, OnnxModel model, List<Integer> candidates,
                                                 Map<String, long[]> inputShapes) {
-        GraphProto.Builder probe = gb.build().toBuilder();
-        Set<String> outputs = probe.getOutputList().stream().map(ValueInfoProto::getName).collect(Collectors.toSet());
+        // The probe computes only the candidates (all in the shape-static cone), so the zero inputs cannot trip a
+        // data-dependent op elsewhere in the model.
+        GraphProto.Builder probe = gb.build().toBuilder().clearOutput();
         List<String> names = new ArrayList<>();
         for (int i : candidates) {
             String out = gb.getNode(i).getOutput(0);
             names.add(out);
-            if (outputs.add(out)) {
-                ValueInfoProto.Builder vb = ValueInfoProto.newBuilder().setName(out);
-                vb.getTypeBuilder().getTensorTypeBuilder().setElemType(ElementType.INT64.onnx());
-                probe.addOutput(vb);
-            }
+            ValueInfoProto.Builder vb = ValueInfoProto.newBuilder().setName(out);
+            vb.getTypeBuilder().getTensorTypeBuilder().setElemType(ElementType.INT64.onnx());
+            probe.addOutput(vb);
         }
+        removeDead(probe);
         Map<String, Tensor> feeds = new LinkedHashMap<>();
         for (ValueInfoProto in : gb.getInputList()) {
             ElementType t = ElementType.fromOnnxOrNull(in.getType().getTensorType().getElemType());
