@@ -22,6 +22,7 @@ import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -152,7 +153,9 @@ public final class JavelinHarness {
      * Silero VAD over 60 s of audio in 512-sample frames, three ways in one JVM, rounds interleaved so machine
      * noise hits all alike: one lane with the state copied output -> input ({@code lane_copy}); a
      * {@link StreamingSession} (two lanes, state ping-pong, sr bound once: {@code stream}); the same on the model
-     * specialized on sr=16000 by the builder ({@code stream_specialized}: the per-frame {@code If} inlined).
+     * specialized on sr=16000 by the builder ({@code stream_specialized}: the per-frame {@code If} inlined); the
+     * same on the model also specialized on the stream's fixed shapes ({@code stream_shapes}: input 1x512, h and c
+     * 2x1x64, so the shape-dependent {@code If}s inside the branch fold and inline too).
      */
     private static void vad(Path model, Map<String, Object> out) throws Exception {
         float[] audio = Signals.speechLike(60, 16000);
@@ -162,34 +165,43 @@ public final class JavelinHarness {
         SpecializeInputs.Outcome spec = SpecializeInputs.apply(OnnxModel.load(model), Map.of("sr", "16000"));
         spec.model().write(specialized);
         out.put("specialization", String.join("; ", spec.report().lines()));
-        String[] names = {"lane_copy", "stream", "stream_specialized"};
-        Samples[] perFrame = new Samples[3];
-        double[] sums = new double[3];
+        Path shaped = Path.of(model.toString().replaceAll("\\.onnx$", "") + ".sr16000.1x512.onnx");
+        SpecializeInputs.Outcome shapeSpec = SpecializeInputs.apply(OnnxModel.load(model), Map.of("sr", "16000"),
+                SpecializeInputs.parseShapes(List.of("input=1x" + frame, "h=2x1x64", "c=2x1x64")));
+        shapeSpec.model().write(shaped);
+        out.put("shape_specialization", String.join("; ", shapeSpec.report().lines()));
+        String[] names = {"lane_copy", "stream", "stream_specialized", "stream_shapes"};
+        Samples[] perFrame = new Samples[4];
+        double[] sums = new double[4];
         try (Session s = Session.open(model, cpu(1));
              Session ss = Session.open(specialized, cpu(1));
+             Session sh = Session.open(shaped, cpu(1));
              Tensor sr = Tensor.of(new long[] {16000L}, Shape.scalar());
              Lane lane = s.newLane(Map.of("input", Shape.of(1, frame), "sr", Shape.scalar(),
                      "h", Shape.of(2, 1, 64), "c", Shape.of(2, 1, 64)));
              StreamingSession stream = StreamingSession.builder(s).frame("input", Shape.of(1, frame))
                      .constant("sr", sr).state("hn", "h").state("cn", "c").open();
              StreamingSession streamSpec = StreamingSession.builder(ss).frame("input", Shape.of(1, frame))
+                     .state("hn", "h").state("cn", "c").open();
+             StreamingSession streamShapes = StreamingSession.builder(sh).frame("input", Shape.of(1, frame))
                      .state("hn", "h").state("cn", "c").open()) {
             lane.input("sr").buffer().putLong(0, 16000L);
             FloatBuffer x = lane.input("input").buffer().asFloatBuffer();
             ByteBuffer h = lane.input("h").buffer();
             ByteBuffer c = lane.input("c").buffer();
             float[] chunk = new float[frame];
-            for (int k = 0; k < 3; k++) {
+            for (int k = 0; k < 4; k++) {
                 perFrame[k] = new Samples(frames * 8);
             }
             for (int round = 0; round < 7; round++) {
-                for (int k = 0; k < 3; k++) {
+                for (int k = 0; k < 4; k++) {
                     h.clear();
                     c.clear();
                     zero(h);
                     zero(c);
                     stream.reset();
                     streamSpec.reset();
+                    streamShapes.reset();
                     double sum = 0;
                     for (int f = 0; f < frames; f++) {
                         long t0 = System.nanoTime();
@@ -205,7 +217,7 @@ public final class JavelinHarness {
                             c.put(lane.output("cn").buffer());
                         } else {
                             System.arraycopy(audio, f * frame, chunk, 0, frame);
-                            p = (k == 1 ? stream : streamSpec).step(chunk).get("output").buffer().getFloat(0);
+                            p = (k == 1 ? stream : k == 2 ? streamSpec : streamShapes).step(chunk).get("output").buffer().getFloat(0);
                         }
                         long t1 = System.nanoTime();
                         sum += p;
@@ -219,7 +231,7 @@ public final class JavelinHarness {
         }
         out.put("frames", frames);
         out.put("per_frame", perFrame[0].summaryMicros()); // the issue-2 figure: one lane, state copied
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 4; k++) {
             Map<String, Object> m = perFrame[k].summaryMicros();
             m.put("probability_sum", Math.round(sums[k] * 1e4) / 1e4);
             out.put(names[k], m);

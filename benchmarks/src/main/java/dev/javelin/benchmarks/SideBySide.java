@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
  * <p>Usage: {@code SideBySide CLASSPATH_FILE MODELS_DIR [ROUNDS] [SCENARIO...]}; see {@code benchmarks/run.sh}.
  */
 public final class SideBySide {
-    private static final Pattern VAD = Pattern.compile("\"(lane_copy|stream|stream_specialized)\":\\{\"count\":\\d+,\"p50_us\":([0-9.]+)");
+    private static final Pattern VAD = Pattern.compile("\"(lane_copy|stream|stream_specialized|stream_shapes)\":\\{\"count\":\\d+,\"p50_us\":([0-9.]+)");
     private static final Pattern OFFICIAL_VAD = Pattern.compile("\"per_frame\":\\{\"count\":\\d+,\"p50_us\":([0-9.]+)");
 
     private SideBySide() {

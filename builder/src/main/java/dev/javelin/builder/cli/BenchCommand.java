@@ -102,6 +102,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + " are inlined; the specialized model is cached.")
     List<String> specialize = new ArrayList<>();
 
+    @Option(names = "--specialize-shape", paramLabel = "NAME=D0xD1..",
+            description = "With --specialize: fix an input's shape (e.g. input=1x512, h=2x1x64) so Shape nodes over"
+                    + " it fold and the If nodes they decide are inlined too.")
+    List<String> specializeShape = new ArrayList<>();
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON.")
     Path json;
 
@@ -115,7 +120,7 @@ public final class BenchCommand implements Callable<Integer> {
         try {
             CliInputs.readAll(spec.commandLine(), "--input", inputs, feeds);
             SessionOptions options = SessionOptions.builder().backend(backend).intraOpThreads(threads).build();
-            try (Session session = Session.open(Specialization.resolve(spec.commandLine(), model, specialize, out), options)) {
+            try (Session session = Session.open(Specialization.resolve(spec.commandLine(), model, specialize, specializeShape, out), options)) {
                 Map<String, Object> report = stream != null ? benchStream(out, session, feeds) : benchExecutor(out, session, feeds);
                 report.put("peak_rss_mib", CliInputs.peakRssMiB());
                 out.printf(Locale.ROOT, "peak RSS     %.0f MiB%n", (double) report.get("peak_rss_mib"));

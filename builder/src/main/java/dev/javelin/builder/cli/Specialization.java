@@ -17,33 +17,43 @@ import java.util.Map;
 import picocli.CommandLine;
 
 /**
- * {@code --specialize NAME=VALUE}: the CLI runs the builder's {@link SpecializeInputs} pass before opening the
+ * {@code --specialize NAME=VALUE} (and {@code --specialize-shape NAME=D0xD1..}): the CLI runs the builder's {@link SpecializeInputs} pass before opening the
  * session (the runtime never imports the builder) and opens the result from a cache file keyed by the model's
- * bytes and the values, so a second run reuses it.
+ * bytes, the values and the shapes, so a second run reuses it.
  */
 final class Specialization {
     private Specialization() {
     }
 
     /** The model to open: {@code model} itself without specializations, else the cached specialized copy. */
-    static Path resolve(CommandLine cmd, Path model, List<String> specs, PrintWriter out) throws IOException {
-        if (specs == null || specs.isEmpty()) {
+    static Path resolve(CommandLine cmd, Path model, List<String> specs, List<String> shapeSpecs, PrintWriter out)
+            throws IOException {
+        boolean noShapes = shapeSpecs == null || shapeSpecs.isEmpty();
+        if ((specs == null || specs.isEmpty()) && noShapes) {
             return model;
         }
         Map<String, String> values;
+        Map<String, long[]> shapes;
         try {
-            values = SpecializeInputs.parse(specs);
+            values = SpecializeInputs.parse(specs == null ? List.of() : specs);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cmd, "--specialize: " + e.getMessage());
         }
-        String key = digest(model, values.toString());
+        try {
+            shapes = SpecializeInputs.parseShapes(noShapes ? List.of() : shapeSpecs);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cmd, "--specialize-shape: " + e.getMessage());
+        }
+        StringBuilder shapeKey = new StringBuilder();
+        shapes.forEach((k, v) -> shapeKey.append(';').append(k).append('=').append(java.util.Arrays.toString(v)));
+        String key = digest(model, values.toString() + (shapes.isEmpty() ? "" : shapeKey));
         String base = model.getFileName().toString().replaceAll("\\.onnx$", "");
         Path target = CacheDir.defaultDir().resolve("specialized").resolve(base + "-" + key + ".onnx");
         if (Files.isRegularFile(target)) {
             out.println("specialized  " + values + " (cached " + target + ")");
             return target;
         }
-        SpecializeInputs.Outcome o = SpecializeInputs.apply(OnnxModel.load(model), values);
+        SpecializeInputs.Outcome o = SpecializeInputs.apply(OnnxModel.load(model), values, shapes);
         Files.createDirectories(target.getParent());
         Path tmp = Files.createTempFile(target.getParent(), base, ".part");
         try {

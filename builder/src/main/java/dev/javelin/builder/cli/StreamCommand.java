@@ -67,6 +67,11 @@ public final class StreamCommand implements Callable<Integer> {
                     + " are inlined; the specialized model is cached.")
     List<String> specialize = new ArrayList<>();
 
+    @Option(names = "--specialize-shape", paramLabel = "NAME=D0xD1..",
+            description = "With --specialize: fix an input's shape (e.g. input=1x512, h=2x1x64) so Shape nodes over"
+                    + " it fold and the If nodes they decide are inlined too.")
+    List<String> specializeShape = new ArrayList<>();
+
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Intra-op threads (CPU).")
     int threads;
 
@@ -95,7 +100,7 @@ public final class StreamCommand implements Callable<Integer> {
             int frames = Math.toIntExact(total / frame);
             Shape frameShape = s.withDim(s.rank() - 1, frame);
             SessionOptions options = SessionOptions.builder().backend(backend).intraOpThreads(threads).build();
-            try (Session session = Session.open(Specialization.resolve(spec.commandLine(), model, specialize, out), options)) {
+            try (Session session = Session.open(Specialization.resolve(spec.commandLine(), model, specialize, specializeShape, out), options)) {
                 StreamingSession.Builder b = StreamingSession.builder(session).frame(name, frameShape);
                 constants.forEach(b::constant);
                 if (states.isEmpty()) {

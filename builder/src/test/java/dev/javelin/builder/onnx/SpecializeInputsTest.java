@@ -44,7 +44,77 @@ class SpecializeInputsTest {
                 "the 8 kHz network (else branch) is gone");
         Path spec = tmp.resolve("vad-sr16000.onnx");
         o.model().write(spec);
+        assertSameAsOriginalOver300Frames(spec);
+    }
 
+    /**
+     * Silero VAD with sr=16000 and the stream's fixed shapes: the Shape nodes over the frame and the state fold,
+     * so every remaining If (the pad/squeeze rank checks, the zero-state check on h, the output squeeze) inlines
+     * too; no If and no Shape is left, and 300 stateful frames give the original's bits.
+     */
+    @Test
+    void sileroVadSpecializedOnFixedShapesHasNoIfAndMatchesOriginalBitForBit() {
+        OnnxModel original = OnnxModel.load(TestModels.sileroVad());
+        SpecializeInputs.Outcome o = SpecializeInputs.apply(original, Map.of("sr", "16000"),
+                SpecializeInputs.parseShapes(List.of("input=1x512", "h=2x1x64", "c=2x1x64")));
+        GraphProto g = o.model().proto().getGraph();
+        assertEquals(List.of("input", "h", "c"), g.getInputList().stream().map(ValueInfoProto::getName).toList());
+        assertEquals(List.of(1L, 512L), g.getInput(0).getType().getTensorType().getShape().getDimList().stream()
+                .map(d -> d.getDimValue()).toList());
+        assertEquals(List.of("If_25 -> then", "If_25/If_69 -> then", "If_25/If_177 -> then", "If_25/If_106 -> else",
+                "If_25/If_492 -> then"), o.report().ifsInlined());
+        assertTrue(g.getNodeList().stream().noneMatch(n -> n.getOpType().equals("If") || n.getOpType().equals("Shape")),
+                "left: " + g.getNodeList().stream().map(n -> n.getOpType() + " " + n.getName())
+                        .filter(x -> x.startsWith("If") || x.startsWith("Shape")).toList());
+        assertTrue(o.report().shapesFolded().containsAll(List.of("If_25/Shape_29=[1, 512]", "If_25/Shape_169=[2, 1, 64]",
+                "If_25/Shape_65=[1, 1, 1, 704]")), o.report().shapesFolded().toString());
+        Path spec = tmp.resolve("vad-sr16000-1x512.onnx");
+        o.model().write(spec);
+        assertSameAsOriginalOver300Frames(spec);
+    }
+
+    /**
+     * The conservative rule: Shape of the fixed input folds, Shape of NonZero's output (data-dependent) stays,
+     * and the folded model still computes [4, 1, nonzeros] on ONNX Runtime.
+     */
+    @Test
+    void shapeOfDataDependentTensorIsNotFolded() {
+        OnnxModel m = OnnxModel.of(OnnxGraphBuilder.graph("g")
+                .input("x", ElementType.FLOAT, "n").output("out", ElementType.INT64, 3)
+                .node("NonZero").inputs("x").outputs("nz").add()
+                .node("Shape").name("shape_nz").inputs("nz").outputs("snz").add()
+                .node("Shape").name("shape_x").inputs("x").outputs("sx").add()
+                .node("Concat").inputs("sx", "snz").outputs("out").attr("axis", 0L).add()
+                .buildModel(), null);
+        SpecializeInputs.Outcome o = SpecializeInputs.apply(m, Map.of(), SpecializeInputs.parseShapes(List.of("x=4")));
+        assertEquals(List.of("shape_x=[4]"), o.report().shapesFolded());
+        GraphProto g = o.model().proto().getGraph();
+        assertEquals(List.of("NonZero", "Shape", "Concat"), g.getNodeList().stream().map(n -> n.getOpType()).toList());
+        Path spec = tmp.resolve("nz.onnx");
+        o.model().write(spec);
+        try (Session s = Session.open(spec, CPU);
+             var x = dev.javelin.runtime.Tensor.of(new float[] {1f, 0f, 2f, 3f}, Shape.of(4));
+             var r = s.run(Map.of("x", x))) {
+            ByteBuffer b = r.get("out").buffer();
+            assertEquals(List.of(4L, 1L, 3L), List.of(b.getLong(0), b.getLong(8), b.getLong(16)));
+        }
+    }
+
+    /** A shape that contradicts the declared rank, or names no input, is refused naming the input. */
+    @Test
+    void badFixedShapesNameTheInput() {
+        OnnxModel vad = OnnxModel.load(TestModels.sileroVad());
+        ModelException e = assertThrows(ModelException.class, () -> SpecializeInputs.apply(vad, Map.of(),
+                SpecializeInputs.parseShapes(List.of("input=512"))));
+        assertTrue(e.getMessage().contains("'input'") && e.getMessage().contains("rank 2"), e.getMessage());
+        e = assertThrows(ModelException.class, () -> SpecializeInputs.apply(vad, Map.of(),
+                SpecializeInputs.parseShapes(List.of("frame=1x512"))));
+        assertTrue(e.getMessage().contains("'frame'"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> SpecializeInputs.parseShapes(List.of("input=1xN")));
+    }
+
+    /** Runs the original (sr=16000 fed) and {@code spec} over 300 frames with state carried; bits must match. */
+    private static void assertSameAsOriginalOver300Frames(Path spec) {
         int frame = 512;
         try (Session a = Session.open(TestModels.sileroVad(), CPU);
              Session b = Session.open(spec, CPU);
