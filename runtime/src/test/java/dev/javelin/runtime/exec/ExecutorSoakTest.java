@@ -151,7 +151,10 @@ class ExecutorSoakTest {
         assertEquals(timeout.get(), m.timedOut());
         assertEquals(cancelled.get(), m.cancelled());
         assertEquals(0, m.failed());
-        assertTrue(ok.get() > total / 2 && full.get() > 0 && timeout.get() > 0 && cancelled.get() > 0
+        // Coverage guard, not a correctness check (those are above): each outcome must occur. How many requests
+        // complete before the close at 70% depends on the machine's speed (48.7k of 100k seen on a loaded CI
+        // machine), so "a quarter" rather than "half".
+        assertTrue(ok.get() > total / 4 && full.get() > 0 && timeout.get() > 0 && cancelled.get() > 0
                         && closedAtSubmit.get() > 0,
                 "every path was exercised: ok " + ok + ", full " + full + ", timeout " + timeout + ", cancelled "
                         + cancelled + ", closed " + closedAtSubmit + "; " + m);
