@@ -258,28 +258,15 @@ public final class NativeLoader {
                 }
             }
         }
-        Throwable last = null;
-        for (String candidate : candidates) {
-            boolean absolute = candidate.startsWith("/");
-            String how = absolute ? candidate : "dlopen(" + candidate + ") on LD_LIBRARY_PATH and the ld.so cache";
-            if (absolute && !new File(candidate).isFile()) {
-                attempts.add(how + ": not present");
-                continue;
-            }
-            try {
-                NativeLibrary lib = NativeLibrary.getInstance(candidate);
-                lib.getFunction("nvrtcVersion");
-                attempts.add(how + ": loaded");
-                LOG.debug("NVRTC loaded from {}", candidate);
-                return lib;
-            } catch (UnsatisfiedLinkError e) {
-                last = e;
-                attempts.add(how + ": " + firstLine(e.getMessage()));
-            }
+        Throwable[] last = new Throwable[1];
+        NativeLibrary lib = openFirst(candidates, "nvrtcVersion", attempts, last);
+        if (lib != null) {
+            LOG.debug("NVRTC loaded from {}", lib.getName());
+            return lib;
         }
         String reason = explicit != null && !explicit.isBlank()
                 ? "the library given by -D" + NVRTC_PATH_PROPERTY + " could not be loaded" : "no NVRTC library found";
-        return new NativeLibraryUnavailableException("NVRTC", reason, NVRTC_EXPECTED, attempts, last);
+        return new NativeLibraryUnavailableException("NVRTC", reason, NVRTC_EXPECTED, attempts, last[0]);
     }
 
     private static synchronized Probe probeOnce(Stack stack) {
@@ -312,6 +299,34 @@ public final class NativeLoader {
     // CUDA driver: JNA over libcuda.so.1 (see dev.javelin.bindings.cuda.CudaDriver for why JNA).
 
     /** Probes the driver without caching; repeatable, since JNA leaves nothing half-initialised on failure. */
+    /**
+     * Opens the first loadable library of {@code candidates} (sonames go through dlopen's search, absolute paths
+     * must exist), optionally requiring {@code symbol}; records every attempt and keeps the last error in
+     * {@code last[0]}. Returns null when none loads.
+     */
+    private static NativeLibrary openFirst(List<String> candidates, String symbol, List<String> attempts, Throwable[] last) {
+        for (String candidate : candidates) {
+            boolean absolute = candidate.startsWith("/");
+            String how = absolute ? candidate : "dlopen(" + candidate + ") on LD_LIBRARY_PATH and the ld.so cache";
+            if (absolute && !new File(candidate).isFile()) {
+                attempts.add(how + ": not present");
+                continue;
+            }
+            try {
+                NativeLibrary lib = NativeLibrary.getInstance(candidate);
+                if (symbol != null) {
+                    lib.getFunction(symbol);
+                }
+                attempts.add(how + ": loaded");
+                return lib;
+            } catch (UnsatisfiedLinkError e) {
+                last[0] = e;
+                attempts.add(how + ": " + firstLine(e.getMessage()));
+            }
+        }
+        return null;
+    }
+
     static Probe probeCudaDriver(Properties props) {
         Stack stack = Stack.CUDA_DRIVER;
         List<String> attempts = new ArrayList<>();
@@ -329,29 +344,13 @@ public final class NativeLoader {
             candidates.add("libcuda.so.1");
             candidates.addAll(DRIVER_LOCATIONS);
         }
-        NativeLibrary lib = null;
-        Throwable last = null;
-        for (String candidate : candidates) {
-            boolean absolute = candidate.startsWith("/");
-            String how = absolute ? candidate : "dlopen(" + candidate + ") on LD_LIBRARY_PATH and the ld.so cache";
-            if (absolute && !new File(candidate).isFile()) {
-                attempts.add(how + ": not present");
-                continue;
-            }
-            try {
-                lib = NativeLibrary.getInstance(candidate);
-                attempts.add(how + ": loaded");
-                break;
-            } catch (UnsatisfiedLinkError e) {
-                last = e;
-                attempts.add(how + ": " + firstLine(e.getMessage()));
-            }
-        }
+        Throwable[] last = new Throwable[1];
+        NativeLibrary lib = openFirst(candidates, null, attempts, last);
         if (lib == null) {
             String reason = explicit != null && !explicit.isBlank()
                     ? "the driver library given by -D" + CUDA_DRIVER_PATH_PROPERTY + " could not be loaded"
                     : "no NVIDIA driver: libcuda.so.1 not found";
-            return unavailable(stack, reason, attempts, last);
+            return unavailable(stack, reason, attempts, last[0]);
         }
         try {
             Native.register(Class.forName(CUDA_DRIVER_BINDING, true, NativeLoader.class.getClassLoader()), lib);
