@@ -29,6 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
@@ -97,15 +98,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--frame", paramLabel = "N", description = "Samples per frame in --stream mode.")
     Integer frame;
 
-    @Option(names = "--specialize", paramLabel = "NAME=VALUE",
-            description = "Bind an input to a constant in the graph before running (e.g. sr=16000): If nodes it decides"
-                    + " are inlined; the specialized model is cached.")
-    List<String> specialize = new ArrayList<>();
-
-    @Option(names = "--specialize-shape", paramLabel = "NAME=D0xD1..",
-            description = "With --specialize: fix an input's shape (e.g. input=1x512, h=2x1x64) so Shape nodes over"
-                    + " it fold and the If nodes they decide are inlined too.")
-    List<String> specializeShape = new ArrayList<>();
+    @Mixin
+    Specialization specialization;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON.")
     Path json;
@@ -120,7 +114,7 @@ public final class BenchCommand implements Callable<Integer> {
         try {
             CliInputs.readAll(spec.commandLine(), "--input", inputs, feeds);
             SessionOptions options = SessionOptions.builder().backend(backend).intraOpThreads(threads).build();
-            try (Session session = Session.open(Specialization.resolve(spec.commandLine(), model, specialize, specializeShape, out), options)) {
+            try (Session session = Session.open(specialization.resolve(spec.commandLine(), model, out), options)) {
                 Map<String, Object> report = stream != null ? benchStream(out, session, feeds) : benchExecutor(out, session, feeds);
                 report.put("peak_rss_mib", CliInputs.peakRssMiB());
                 out.printf(Locale.ROOT, "peak RSS     %.0f MiB%n", (double) report.get("peak_rss_mib"));

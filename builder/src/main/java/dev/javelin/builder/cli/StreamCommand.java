@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
@@ -62,15 +63,8 @@ public final class StreamCommand implements Callable<Integer> {
             completionCandidates = BackendOption.class, description = "auto, cpu, cuda or tensorrt.")
     BackendKind backend;
 
-    @Option(names = "--specialize", paramLabel = "NAME=VALUE",
-            description = "Bind an input to a constant in the graph before running (e.g. sr=16000): If nodes it decides"
-                    + " are inlined; the specialized model is cached.")
-    List<String> specialize = new ArrayList<>();
-
-    @Option(names = "--specialize-shape", paramLabel = "NAME=D0xD1..",
-            description = "With --specialize: fix an input's shape (e.g. input=1x512, h=2x1x64) so Shape nodes over"
-                    + " it fold and the If nodes they decide are inlined too.")
-    List<String> specializeShape = new ArrayList<>();
+    @Mixin
+    Specialization specialization;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Intra-op threads (CPU).")
     int threads;
@@ -100,7 +94,7 @@ public final class StreamCommand implements Callable<Integer> {
             int frames = Math.toIntExact(total / frame);
             Shape frameShape = s.withDim(s.rank() - 1, frame);
             SessionOptions options = SessionOptions.builder().backend(backend).intraOpThreads(threads).build();
-            try (Session session = Session.open(Specialization.resolve(spec.commandLine(), model, specialize, specializeShape, out), options)) {
+            try (Session session = Session.open(specialization.resolve(spec.commandLine(), model, out), options)) {
                 StreamingSession.Builder b = StreamingSession.builder(session).frame(name, frameShape);
                 constants.forEach(b::constant);
                 if (states.isEmpty()) {
