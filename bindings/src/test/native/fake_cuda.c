@@ -20,7 +20,8 @@
 #define MAX_ALLOCS 4096
 
 struct CUctx_st { int device; };
-struct CUstream_st { int magic; };
+struct CUgraph_st;
+struct CUstream_st { int magic; struct CUgraph_st* capture; };
 struct CUevent_st { int magic; int flags; int recorded; double millis; };
 
 static struct CUctx_st primary = {0};
@@ -194,10 +195,97 @@ CUresult CUDAAPI cuMemHostGetDevicePointer(CUdeviceptr* d, void* p, unsigned int
 
 static int validStream(CUstream s) { return s == NULL || s->magic == 0x5754; }
 
+
+/*
+ * Stream capture and graphs, as far as Javelin uses them: while a stream captures, copies, memsets, event
+ * records and launches queued on it are recorded (after the same validation as eager work) instead of run;
+ * an instantiated graph replays them in order on the stream it is launched on. Like the real driver,
+ * synchronising a capturing stream is an error that invalidates the capture, and so is legacy-stream work.
+ */
+#define MAX_OPS 256
+enum { OP_HTOD, OP_DTOH, OP_DTOD, OP_MEMSET, OP_EVENT, OP_LAUNCH };
+typedef struct { int kind; uintptr_t dst, src; size_t n; unsigned char value; CUevent event; CUfunction f;
+                 unsigned grid[3], block[3], smem; int nparams; int sizes[32]; unsigned char params[512]; } Op;
+struct CUgraph_st { int magic; int invalid; int nops; Op ops[MAX_OPS]; };
+struct CUgraphExec_st { int magic; int nops; Op ops[MAX_OPS]; };
+static int liveGraphs = 0;
+static int liveGraphExecs = 0;
+static int graphLaunches = 0;
+
+static int capturing(CUstream s) { return s != NULL && s->capture != NULL; }
+
+static Op* captureOp(CUstream s) {
+    struct CUgraph_st* g = s->capture;
+    if (g->nops == MAX_OPS) { g->invalid = 1; return NULL; }
+    Op* op = &g->ops[g->nops++];
+    memset(op, 0, sizeof(Op));
+    return op;
+}
+
+static CUresult captureCopy(CUstream s, int kind, uintptr_t dst, uintptr_t src, size_t n, unsigned char v) {
+    Op* op = captureOp(s);
+    if (!op) return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+    op->kind = kind; op->dst = dst; op->src = src; op->n = n; op->value = v;
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuStreamBeginCapture(CUstream s, CUstreamCaptureMode mode) {
+    if (!current) return CUDA_ERROR_INVALID_CONTEXT;
+    if (s == NULL) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;   /* the legacy stream cannot capture */
+    if (s->magic != 0x5754 || mode > CU_STREAM_CAPTURE_MODE_RELAXED) return CUDA_ERROR_INVALID_VALUE;
+    if (s->capture) return CUDA_ERROR_ILLEGAL_STATE;
+    s->capture = calloc(1, sizeof(struct CUgraph_st));
+    s->capture->magic = 0x4752;
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuStreamEndCapture(CUstream s, CUgraph* g) {
+    if (s == NULL || s->magic != 0x5754 || g == NULL) return CUDA_ERROR_INVALID_VALUE;
+    if (!s->capture) return CUDA_ERROR_ILLEGAL_STATE;
+    struct CUgraph_st* graph = s->capture;
+    s->capture = NULL;
+    if (graph->invalid) { free(graph); *g = NULL; return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED; }
+    liveGraphs++;
+    *g = graph;
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuGraphInstantiate(CUgraphExec* e, CUgraph g, unsigned long long flags) {
+    if (!current) return CUDA_ERROR_INVALID_CONTEXT;
+    if (e == NULL || g == NULL || g->magic != 0x4752 || flags != 0) return CUDA_ERROR_INVALID_VALUE;
+    struct CUgraphExec_st* x = calloc(1, sizeof(struct CUgraphExec_st));
+    x->magic = 0x4758;
+    x->nops = g->nops;
+    memcpy(x->ops, g->ops, sizeof(Op) * (size_t) g->nops);
+    liveGraphExecs++;
+    *e = x;
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuGraphDestroy(CUgraph g) {
+    if (g == NULL || g->magic != 0x4752) return CUDA_ERROR_INVALID_VALUE;
+    g->magic = 0;
+    free(g);
+    liveGraphs--;
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuGraphExecDestroy(CUgraphExec e) {
+    if (e == NULL || e->magic != 0x4758) return CUDA_ERROR_INVALID_VALUE;
+    e->magic = 0;
+    free(e);
+    liveGraphExecs--;
+    return CUDA_SUCCESS;
+}
+
+int fake_live_graphs(void) { return liveGraphs + liveGraphExecs; }
+int fake_graph_launches(void) { return graphLaunches; }
+
 CUresult CUDAAPI cuMemcpyHtoDAsync(CUdeviceptr dst, const void* src, size_t n, CUstream s) {
     if (!current) return CUDA_ERROR_INVALID_CONTEXT;
     if (!validStream(s)) return CUDA_ERROR_INVALID_HANDLE;
     if (find((uintptr_t) dst, n, 0) < 0) return CUDA_ERROR_INVALID_VALUE;
+    if (capturing(s)) return captureCopy(s, OP_HTOD, dst, (uintptr_t) src, n, 0);
     memcpy((void*) (uintptr_t) dst, src, n);
     return CUDA_SUCCESS;
 }
@@ -206,6 +294,7 @@ CUresult CUDAAPI cuMemcpyDtoHAsync(void* dst, CUdeviceptr src, size_t n, CUstrea
     if (!current) return CUDA_ERROR_INVALID_CONTEXT;
     if (!validStream(s)) return CUDA_ERROR_INVALID_HANDLE;
     if (find((uintptr_t) src, n, 0) < 0) return CUDA_ERROR_INVALID_VALUE;
+    if (capturing(s)) return captureCopy(s, OP_DTOH, (uintptr_t) dst, src, n, 0);
     memcpy(dst, (void*) (uintptr_t) src, n);
     return CUDA_SUCCESS;
 }
@@ -214,6 +303,7 @@ CUresult CUDAAPI cuMemcpyDtoDAsync(CUdeviceptr dst, CUdeviceptr src, size_t n, C
     if (!current) return CUDA_ERROR_INVALID_CONTEXT;
     if (!validStream(s)) return CUDA_ERROR_INVALID_HANDLE;
     if (find((uintptr_t) src, n, 0) < 0 || find((uintptr_t) dst, n, 0) < 0) return CUDA_ERROR_INVALID_VALUE;
+    if (capturing(s)) return captureCopy(s, OP_DTOD, dst, src, n, 0);
     memmove((void*) (uintptr_t) dst, (void*) (uintptr_t) src, n);
     return CUDA_SUCCESS;
 }
@@ -222,6 +312,7 @@ CUresult CUDAAPI cuMemsetD8Async(CUdeviceptr dst, unsigned char v, size_t n, CUs
     if (!current) return CUDA_ERROR_INVALID_CONTEXT;
     if (!validStream(s)) return CUDA_ERROR_INVALID_HANDLE;
     if (find((uintptr_t) dst, n, 0) < 0) return CUDA_ERROR_INVALID_VALUE;
+    if (capturing(s)) return captureCopy(s, OP_MEMSET, dst, 0, n, v);
     memset((void*) (uintptr_t) dst, v, n);
     return CUDA_SUCCESS;
 }
@@ -231,6 +322,7 @@ CUresult CUDAAPI cuStreamCreate(CUstream* s, unsigned int flags) {
     if (flags > 1) return CUDA_ERROR_INVALID_VALUE;
     *s = malloc(sizeof(struct CUstream_st));
     (*s)->magic = 0x5754;
+    (*s)->capture = NULL;
     liveStreams++;
     return CUDA_SUCCESS;
 }
@@ -238,12 +330,17 @@ CUresult CUDAAPI cuStreamCreate(CUstream* s, unsigned int flags) {
 CUresult CUDAAPI cuStreamDestroy(CUstream s) {
     if (s == NULL || s->magic != 0x5754) return CUDA_ERROR_INVALID_HANDLE;
     s->magic = 0;
+    free(s->capture);
     free(s);
     liveStreams--;
     return CUDA_SUCCESS;
 }
 
-CUresult CUDAAPI cuStreamSynchronize(CUstream s) { return validStream(s) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE; }
+CUresult CUDAAPI cuStreamSynchronize(CUstream s) {
+    if (!validStream(s)) return CUDA_ERROR_INVALID_HANDLE;
+    if (capturing(s)) { s->capture->invalid = 1; return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED; }
+    return CUDA_SUCCESS;
+}
 CUresult CUDAAPI cuStreamQuery(CUstream s) { return validStream(s) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE; }
 
 static int validEvent(CUevent e) { return e != NULL && e->magic == 0x4556; }
@@ -271,6 +368,12 @@ CUresult CUDAAPI cuEventDestroy(CUevent e) {
 
 CUresult CUDAAPI cuEventRecord(CUevent e, CUstream s) {
     if (!validEvent(e) || !validStream(s)) return CUDA_ERROR_INVALID_HANDLE;
+    if (capturing(s)) {
+        Op* op = captureOp(s);
+        if (!op) return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+        op->kind = OP_EVENT; op->event = e;
+        return CUDA_SUCCESS;
+    }
     e->recorded = 1;
     e->millis = nowMillis();
     return CUDA_SUCCESS;
@@ -521,6 +624,22 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned
         if (paramIsPointer(f, i) && !validDevicePointer(*(uintptr_t*) params[i])) return CUDA_ERROR_ILLEGAL_ADDRESS;
     }
     unsigned grid[3] = {gx, gy, gz}, block[3] = {bx, by, bz};
+    if (capturing(s)) {
+        /* Like the driver, capture copies the parameter values now: a replay uses what was passed here. */
+        Op* op = captureOp(s);
+        if (!op) return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+        op->kind = OP_LAUNCH; op->f = f; op->smem = smem; op->nparams = n;
+        memcpy(op->grid, grid, sizeof(grid)); memcpy(op->block, block, sizeof(block));
+        int off = 0;
+        for (int i = 0; i < n; i++) {
+            int sz = paramSize(f, i);
+            if (off + sz > (int) sizeof(op->params)) { s->capture->invalid = 1; return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED; }
+            op->sizes[i] = sz;
+            memcpy(op->params + off, params[i], (size_t) sz);
+            off += sz;
+        }
+        return CUDA_SUCCESS;
+    }
     pthread_mutex_lock(&lock);
     if (!launches) launches = calloc(MAX_LAUNCHES, sizeof(LaunchRecord));
     if (launchCount < MAX_LAUNCHES) {
@@ -543,6 +662,35 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned
     }
     int status = p_launch(f->kernel, grid, block, smem, params);
     return status == 0 ? CUDA_SUCCESS : CUDA_ERROR_LAUNCH_FAILED;
+}
+
+/* Replays a graph's operations on stream s through the same entry points eager work uses. */
+CUresult CUDAAPI cuGraphLaunch(CUgraphExec e, CUstream s) {
+    if (!current) return CUDA_ERROR_INVALID_CONTEXT;
+    if (e == NULL || e->magic != 0x4758) return CUDA_ERROR_INVALID_VALUE;
+    if (!validStream(s) || capturing(s)) return CUDA_ERROR_INVALID_HANDLE;
+    graphLaunches++;
+    for (int i = 0; i < e->nops; i++) {
+        Op* op = &e->ops[i];
+        CUresult r = CUDA_SUCCESS;
+        switch (op->kind) {
+            case OP_HTOD: r = cuMemcpyHtoDAsync((CUdeviceptr) op->dst, (const void*) op->src, op->n, s); break;
+            case OP_DTOH: r = cuMemcpyDtoHAsync((void*) op->dst, (CUdeviceptr) op->src, op->n, s); break;
+            case OP_DTOD: r = cuMemcpyDtoDAsync((CUdeviceptr) op->dst, (CUdeviceptr) op->src, op->n, s); break;
+            case OP_MEMSET: r = cuMemsetD8Async((CUdeviceptr) op->dst, op->value, op->n, s); break;
+            case OP_EVENT: r = cuEventRecord(op->event, s); break;
+            case OP_LAUNCH: {
+                void* params[32];
+                int off = 0;
+                for (int p = 0; p < op->nparams; p++) { params[p] = op->params + off; off += op->sizes[p]; }
+                r = cuLaunchKernel(op->f, op->grid[0], op->grid[1], op->grid[2], op->block[0], op->block[1], op->block[2],
+                                   op->smem, s, params, NULL);
+                break;
+            }
+        }
+        if (r != CUDA_SUCCESS) return CUDA_ERROR_LAUNCH_FAILED;
+    }
+    return CUDA_SUCCESS;
 }
 
 /* Test hooks. */

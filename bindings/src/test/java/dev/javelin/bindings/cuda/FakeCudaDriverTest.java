@@ -55,6 +55,7 @@ class FakeCudaDriverTest {
         assertEquals(0, counter("fake_live_events"), "events leaked");
         assertEquals(0, counter("fake_primary_refs"), "primary context references leaked");
         assertEquals(0, counter("fake_live_modules"), "modules leaked");
+        assertEquals(0, counter("fake_live_graphs"), "graphs leaked");
     }
 
     /** A minimal fatbin container: magic, version, header size, payload size, payload. */
@@ -324,5 +325,69 @@ class FakeCudaDriverTest {
             assertTrue(e.getMessage().contains("libcudart.so." + NativeStackLine.CUDA_MAJOR), e.getMessage());
         }
         assertTrue(e.getMessage().contains("libnvinfer.so.10"), "names what is expected: " + e.getMessage());
+    }
+
+    @Test
+    void aCapturedGraphReplaysCopiesAndLaunchesOnFreshHostData() {
+        int n = 300;
+        try (CudaContext ctx = CudaContext.primary(0);
+             CudaStream stream = CudaStream.create(ctx);
+             CudaModule module = CudaModule.load(ctx, fatbin(64), "test.fatbin");
+             PinnedHostBuffer host = PinnedHostBuffer.allocate(ctx, 4L * n, false);
+             DeviceBuffer x = DeviceBuffer.allocate(ctx, 4L * n);
+             DeviceBuffer y = DeviceBuffer.allocate(ctx, 4L * n)) {
+            CudaFunction axpy = module.function("javelin_test_axpy");
+            ByteBuffer h = host.buffer();
+            for (int i = 0; i < n; i++) {
+                h.putFloat(4 * i, 100);
+            }
+            int launchesBefore = counter("fake_launch_count");
+            // y = 0; x <- host; y = 3x + y; host <- y
+            try (CudaGraph graph = CudaGraph.capture(stream, s -> {
+                y.fill((byte) 0, s);
+                x.copyFromHost(host.address(), 0, 4L * n, s);
+                axpy.launch(Dim3.of((n + 127) / 128), Dim3.of(128), 0, s,
+                        new KernelArgs().int64(n).float32(3f).pointer(x.address()).pointer(y.address()));
+                y.copyToHost(host.address(), 0, 4L * n, s);
+            })) {
+                assertEquals(launchesBefore, counter("fake_launch_count"), "capture runs nothing");
+                assertEquals(100f, h.getFloat(0), "capture runs nothing");
+                for (int round = 1; round <= 2; round++) {
+                    for (int i = 0; i < n; i++) {
+                        h.putFloat(4 * i, round * i);
+                    }
+                    graph.launch(stream);
+                    stream.synchronize();
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(3f * round * i, h.getFloat(4 * i), "round " + round + ", y[" + i + "]");
+                    }
+                }
+                assertEquals(launchesBefore + 2, counter("fake_launch_count"), "one kernel launch per replay");
+            }
+        }
+    }
+
+    @Test
+    void aFailedCaptureIsTypedAndLeavesTheStreamUsable() {
+        try (CudaContext ctx = CudaContext.primary(0);
+             CudaStream stream = CudaStream.create(ctx);
+             DeviceBuffer d = DeviceBuffer.allocate(ctx, 64)) {
+            NativeCallException e = assertThrows(NativeCallException.class,
+                    () -> CudaGraph.capture(stream, s -> {
+                        d.fill((byte) 1, s);
+                        s.synchronize(); // not capturable: invalidates the capture
+                    }));
+            assertTrue(e.getMessage().contains("cuStreamSynchronize"), e.getMessage());
+            IllegalStateException thrown = assertThrows(IllegalStateException.class,
+                    () -> CudaGraph.capture(stream, s -> {
+                        throw new IllegalStateException("work failed");
+                    }));
+            assertEquals("work failed", thrown.getMessage());
+            ByteBuffer back = ByteBuffer.allocateDirect(64);
+            d.fill((byte) 7, stream);
+            d.copyToHost(back, stream);
+            stream.synchronize();
+            assertEquals(7, back.get(63));
+        }
     }
 }
