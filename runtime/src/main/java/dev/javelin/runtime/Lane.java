@@ -31,6 +31,25 @@ public interface Lane extends AutoCloseable {
     /** Runs the model on the bound inputs, writing the bound outputs. */
     void run();
 
+    /** A part of a run that device backends time separately. */
+    enum Stage {
+        /** Copying the bound inputs from host to device memory. */
+        HOST_TO_DEVICE,
+        /** The model's own work on the device. */
+        COMPUTE,
+        /** Copying the bound outputs from device to host memory. */
+        DEVICE_TO_HOST
+    }
+
+    /**
+     * How long {@code stage} took in the last {@link #run()}, measured on the device (CUDA events), or -1 when
+     * this backend does not time stages (host backends: there is no copy, and compute is the whole run).
+     * Reading it allocates nothing, so the executor's per-request metrics can use it.
+     */
+    default long lastStageNanos(Stage stage) {
+        return -1;
+    }
+
     /** Releases the lane's bindings and buffers. */
     @Override
     void close();

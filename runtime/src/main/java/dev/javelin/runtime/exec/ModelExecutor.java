@@ -544,6 +544,7 @@ public final class ModelExecutor implements AutoCloseable {
                 lane.close();
                 throw e;
             }
+            recordTransfers(lane);
             List<Map<String, Tensor>> maps = new ArrayList<>(live);
             for (int k = 0; k < live; k++) {
                 maps.add(new LinkedHashMap<>());
@@ -766,6 +767,19 @@ public final class ModelExecutor implements AutoCloseable {
                     LOG.warn("a completion callback failed", e);
                 }
             }
+        }
+    }
+
+
+    /** Adds the lane's device-timed copies (GPU lanes time them with CUDA events; host lanes report none). */
+    private void recordTransfers(Lane lane) {
+        long h2d = lane.lastStageNanos(Lane.Stage.HOST_TO_DEVICE);
+        if (h2d >= 0) {
+            metrics.h2dNanos.add(h2d);
+        }
+        long d2h = lane.lastStageNanos(Lane.Stage.DEVICE_TO_HOST);
+        if (d2h >= 0) {
+            metrics.d2hNanos.add(d2h);
         }
     }
 

@@ -2,6 +2,8 @@ package dev.javelin.runtime.trt;
 
 import dev.javelin.bindings.core.NativeCallException;
 import dev.javelin.bindings.cuda.CudaContext;
+import dev.javelin.bindings.cuda.CudaEvent;
+import dev.javelin.bindings.cuda.CudaGraph;
 import dev.javelin.bindings.cuda.CudaStream;
 import dev.javelin.bindings.cuda.DeviceBuffer;
 import dev.javelin.bindings.cuda.PinnedHostBuffer;
@@ -24,7 +26,11 @@ import java.util.NoSuchElementException;
  * A TensorRT lane: its own execution context and stream, input shapes set once, and per tensor a device
  * buffer plus a pinned host buffer that the lane's {@link Tensor}s are views of. {@link #run()} queues the
  * input copies, {@code enqueueV3} and the output copies and waits: no allocation, no Java-heap copy.
- * (On an integrated GPU mapped pinned memory could replace the copies; the executor issue does that.)
+ * Because a lane's shapes and buffers never change, that work is captured into a CUDA graph after the first run
+ * and replayed from then on ({@link GraphReplay}: one launch instead of one per TensorRT kernel, with an eager
+ * fallback for engines that cannot be captured). Four timing events around the copies and the inference, captured
+ * with the rest, give the host-to-device, compute and device-to-host times of every run
+ * ({@link #lastStageNanos}). (On an integrated GPU mapped pinned memory could replace the copies.)
  */
 final class TensorRtLane implements Lane {
     private record Bound(String name, Tensor tensor, DeviceBuffer device, PinnedHostBuffer host, long bytes) {
@@ -36,6 +42,10 @@ final class TensorRtLane implements Lane {
     private final Map<String, Bound> inputs = new LinkedHashMap<>();
     private final Map<String, Bound> outputs = new LinkedHashMap<>();
     private final List<AutoCloseable> owned = new ArrayList<>();
+    /** Recorded before the input copies, after them, after inference and after the output copies. */
+    private final CudaEvent[] marks = new CudaEvent[4];
+    private final long[] stageNanos = {-1, -1, -1};
+    private final GraphReplay<CudaGraph> replay;
     private boolean closed;
 
     TensorRtLane(CudaContext context, TrtEngine engine, List<TensorInfo> in, List<TensorInfo> out,
@@ -66,6 +76,28 @@ final class TensorRtLane implements Lane {
                 }
                 outputs.put(t.name(), bind(t, Shape.of(dims)));
             }
+            for (int i = 0; i < marks.length; i++) {
+                marks[i] = CudaEvent.create(context, true);
+                owned.add(marks[i]);
+            }
+            this.replay = new GraphReplay<>("TensorRT lane on stream " + stream.id(), new GraphReplay.Work<>() {
+                @Override
+                public void runEagerly() {
+                    enqueue(stream);
+                    stream.synchronize();
+                }
+
+                @Override
+                public CudaGraph capture() {
+                    return CudaGraph.capture(stream, TensorRtLane.this::enqueue);
+                }
+
+                @Override
+                public void replay(CudaGraph graph) {
+                    graph.launch(stream);
+                    stream.synchronize();
+                }
+            }, GraphReplay.enabledByDefault());
         } catch (NativeCallException e) {
             closeOwned();
             throw new NativeFailureException(e.getMessage(), e);
@@ -116,21 +148,37 @@ final class TensorRtLane implements Lane {
         }
         try {
             context.makeCurrent();
-            for (Bound b : inputs.values()) {
-                if (b.bytes() > 0) {
-                    b.device().copyFromHost(b.host().address(), 0, b.bytes(), stream);
-                }
+            replay.run();
+            for (int i = 0; i < stageNanos.length; i++) {
+                stageNanos[i] = Math.round(CudaEvent.elapsedMillis(marks[i], marks[i + 1]) * 1e6);
             }
-            trt.enqueueV3(stream);
-            for (Bound b : outputs.values()) {
-                if (b.bytes() > 0) {
-                    b.device().copyToHost(b.host().address(), 0, b.bytes(), stream);
-                }
-            }
-            stream.synchronize();
         } catch (NativeCallException e) {
             throw new NativeFailureException(e.getMessage(), e);
         }
+    }
+
+    /** The run's work, as queued eagerly or captured: input copies, inference, output copies, between time marks. */
+    private void enqueue(CudaStream on) {
+        marks[0].record(on);
+        for (Bound b : inputs.values()) {
+            if (b.bytes() > 0) {
+                b.device().copyFromHost(b.host().address(), 0, b.bytes(), on);
+            }
+        }
+        marks[1].record(on);
+        trt.enqueueV3(on);
+        marks[2].record(on);
+        for (Bound b : outputs.values()) {
+            if (b.bytes() > 0) {
+                b.device().copyToHost(b.host().address(), 0, b.bytes(), on);
+            }
+        }
+        marks[3].record(on);
+    }
+
+    @Override
+    public long lastStageNanos(Stage stage) {
+        return stageNanos[stage.ordinal()];
     }
 
     @Override
@@ -144,6 +192,7 @@ final class TensorRtLane implements Lane {
         } catch (RuntimeException e) {
             // a failed stream still gets its resources freed below
         }
+        replay.close();
         closeOwned();
     }
 
