@@ -78,7 +78,7 @@ public final class JavelinHarness {
                     lane.run();
                     long t1 = System.nanoTime();
                     try (Result r = s.run(in)) {
-                        if (r.asMap().size() != 1) {
+                        if (r.size() != 1) {
                             throw new AssertionError();
                         }
                     }
@@ -287,7 +287,7 @@ public final class JavelinHarness {
                             "token_type_ids", Tensor.of(types, Shape.of(1, seq)));
                     return () -> {
                         try (Result res = ex.run(feeds)) {
-                            if (res.asMap().isEmpty()) {
+                            if (res.size() == 0) {
                                 throw new AssertionError();
                             }
                         }
@@ -328,7 +328,7 @@ public final class JavelinHarness {
             for (int i = 0; i < 20; i++) {
                 long t0 = System.nanoTime();
                 try (Result r = s.run(Map.of("x", x))) {
-                    if (r.asMap().size() != 1) {
+                    if (r.size() != 1) {
                         throw new AssertionError();
                     }
                 }

@@ -22,6 +22,9 @@ public enum DType {
     /** One byte per element, 0 or 1. */
     BOOL(1, 9, "bool");
 
+    /** {@code values()} clones its array on every call; the per-output lookup in a run should not allocate. */
+    private static final DType[] ALL = values();
+
     private final int byteSize;
     private final int onnxType;
     private final String label;
@@ -53,7 +56,7 @@ public enum DType {
      * @throws IllegalArgumentException if Javelin does not carry that element type
      */
     public static DType fromOnnx(int onnxType) {
-        for (DType t : values()) {
+        for (DType t : ALL) {
             if (t.onnxType == onnxType) {
                 return t;
             }

@@ -138,17 +138,21 @@ final class OrtCompiledModel implements CompiledModel {
                 r.setInput(i, t.unsafeBuffer(), t.dtype().onnxType(), t.shape().dims());
             }
             r.run(null);
-            Map<String, Tensor> out = new LinkedHashMap<>(outputNames.length * 2);
+            Tensor[] out = new Tensor[outputNames.length];
             try {
                 for (int j = 0; j < outputNames.length; j++) {
                     TensorValue v = r.takeOutput(j);
-                    out.put(outputNames[j], adopt(v, outputTypes[j], outputNames[j]));
+                    out[j] = adopt(v, outputTypes[j], outputNames[j]);
                 }
             } catch (RuntimeException e) {
-                out.values().forEach(Tensor::close);
+                for (Tensor t : out) {
+                    if (t != null) {
+                        t.close();
+                    }
+                }
                 throw e;
             }
-            return new Result(out);
+            return Result.of(outputNames, out);
         } catch (OrtException e) {
             throw new NativeFailureException("ONNX Runtime failed to run " + model.getFileName() + ": " + e.getMessage(), e);
         } finally {

@@ -99,7 +99,7 @@ public final class OrtPerfProbe {
                     long calls = 0;
                     while (System.nanoTime() < end) {
                         try (Result r = s.run(m)) {
-                            calls += r.asMap().size();
+                            calls += r.size();
                         }
                     }
                     return calls;
