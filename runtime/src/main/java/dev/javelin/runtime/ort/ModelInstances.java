@@ -74,6 +74,20 @@ final class ModelInstances {
         return r;
     }
 
+    /** The most instances this model may get (fixed at creation; failures may only lower what is reached). */
+    int maxCount() {
+        return runners.length;
+    }
+
+    /** The instance {@code r} runs on (a runner from {@link #newRunner()}). */
+    synchronized int instanceOf(SessionRunner r) {
+        Integer i = runnerInstance.get(r);
+        if (i == null) {
+            throw new IllegalArgumentException("runner was not created by these instances");
+        }
+        return i;
+    }
+
     /** Forgets a runner the pool is about to close. */
     synchronized void runnerClosed(SessionRunner r) {
         Integer i = runnerInstance.remove(r);

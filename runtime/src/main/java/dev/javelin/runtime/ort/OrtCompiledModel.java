@@ -128,7 +128,8 @@ final class OrtCompiledModel implements CompiledModel {
 
     @Override
     public Result run(Map<String, Tensor> inputs) {
-        SessionRunner r = runners.acquire();
+        RunnerPool.Pooled pooled = runners.acquire();
+        SessionRunner r = pooled.runner;
         try {
             for (int i = 0; i < inputNames.length; i++) {
                 Tensor t = inputs.get(inputNames[i]);
@@ -157,7 +158,7 @@ final class OrtCompiledModel implements CompiledModel {
             throw new NativeFailureException("ONNX Runtime failed to run " + model.getFileName() + ": " + e.getMessage(), e);
         } finally {
             r.clear();
-            runners.release(r);
+            runners.release(pooled);
         }
     }
 
