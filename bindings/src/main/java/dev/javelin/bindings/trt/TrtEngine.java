@@ -70,6 +70,29 @@ public final class TrtEngine extends NativeHandle {
                 TrtAbi.INOCOPY_DELETING_DESTRUCTOR));
     }
 
+    /**
+     * Creates an execution context without scratch memory ({@code kUSER_MANAGED}): the caller gives it some with
+     * {@link TrtExecutionContext#setDeviceMemory} before the first enqueue, which lets many contexts' scratch
+     * come from one allocation sized to what their shapes need. The caller owns the context.
+     */
+    public TrtExecutionContext createExecutionContextWithoutScratch() {
+        checkOpen();
+        TensorRt.sharedLogger().clearLastError();
+        // Owned by the caller; deleted before the engine. Its scratch memory stays the caller's.
+        IExecutionContext ctx = engine.get().createExecutionContext(nvinfer.ExecutionContextAllocationStrategy.kUSER_MANAGED);
+        if (ctx == null || ctx.isNull()) {
+            throw TrtErrors.failure("ICudaEngine.createExecutionContext(kUSER_MANAGED)");
+        }
+        return new TrtExecutionContext(new TrtObject<>(ctx, "TensorRT IExecutionContext (user-managed scratch)",
+                TrtAbi.INOCOPY_DELETING_DESTRUCTOR));
+    }
+
+    /** Scratch memory a context needs for any shapes of {@code profile}, in bytes. */
+    public long deviceMemorySizeForProfile(int profile) {
+        checkOpen();
+        return engine.get().getDeviceMemorySizeForProfileV2(profile);
+    }
+
     /** Number of optimisation profiles the engine was built with. */
     public int optimizationProfiles() {
         checkOpen();

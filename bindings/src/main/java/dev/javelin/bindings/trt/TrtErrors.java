@@ -15,4 +15,12 @@ final class TrtErrors {
         String logged = TensorRt.sharedLogger().takeLastError();
         return new NativeCallException(call, STATUS, -1, logged == null ? "no error logged by TensorRT" : logged);
     }
+
+    /** For calls that return nothing ({@code void}): fails if TensorRT logged an error during {@code call}. */
+    static void throwIfLogged(String call) {
+        String logged = TensorRt.sharedLogger().takeLastError();
+        if (logged != null) {
+            throw new NativeCallException(call, STATUS, -1, logged);
+        }
+    }
 }

@@ -45,6 +45,35 @@ public final class TrtExecutionContext extends NativeHandle {
         return TrtEngine.dims(context.get().getTensorShape(name));
     }
 
+    /**
+     * Scratch memory this context needs for the input shapes set so far (TensorRT 10: can be far below the
+     * engine's worst case when the shapes are small). Only for contexts created without scratch.
+     */
+    public long scratchBytesForShapes() {
+        checkOpen();
+        TensorRt.sharedLogger().clearLastError();
+        long bytes = context.get().updateDeviceMemorySizeForShapes();
+        if (bytes < 0) {
+            throw TrtErrors.failure("IExecutionContext.updateDeviceMemorySizeForShapes");
+        }
+        return bytes;
+    }
+
+    /**
+     * Gives a context created without scratch its scratch memory: {@code bytes} at device address {@code address}
+     * (borrowed; it must stay allocated, and no other running context may use it, until this context is closed
+     * or given other memory). TensorRT requires 256-byte alignment.
+     */
+    public void setDeviceMemory(long address, long bytes) {
+        checkOpen();
+        if (address % 256 != 0) {
+            throw new IllegalArgumentException("TensorRT scratch memory must be 256-byte aligned, address " + address + " is not");
+        }
+        TensorRt.sharedLogger().clearLastError();
+        context.get().setDeviceMemoryV2(new RawPointer(address), bytes);
+        TrtErrors.throwIfLogged("IExecutionContext.setDeviceMemoryV2(" + bytes + " bytes)");
+    }
+
     /** Binds tensor {@code name} to device address {@code address} (borrowed; must live until the work is done). */
     public void setTensorAddress(String name, long address) {
         checkOpen();

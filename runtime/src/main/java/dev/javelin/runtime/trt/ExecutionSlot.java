@@ -17,7 +17,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What one {@code run(Map)} in flight needs: an execution context, a stream, and per tensor a device
+ * What one {@code run(Map)} in flight needs: an execution context (its scratch leased from the model's
+ * {@link ScratchArena}), a stream, and per tensor a device
  * buffer with a pinned staging buffer, all reused by later runs. A run copies inputs into pinned memory,
  * queues host-to-device copies, {@code enqueueV3} and device-to-host copies on the stream, waits once,
  * and copies the outputs into tensors the caller owns.
@@ -26,18 +27,34 @@ final class ExecutionSlot implements AutoCloseable {
     private final CudaContext context;
     private final TrtExecutionContext trt;
     private final CudaStream stream;
+    private final ScratchArena arena;
+    private final ScratchArena.Lease scratch;
     private final Map<String, DeviceStaging> staging = new HashMap<>();
 
-    ExecutionSlot(CudaContext context, TrtEngine engine) {
+    /** Its shapes change from run to run, so the slot's context gets the engine's worst-case scratch from {@code arena}. */
+    ExecutionSlot(CudaContext context, TrtEngine engine, ScratchArena arena) {
         this.context = context;
+        this.arena = arena;
         context.makeCurrent();
         this.stream = CudaStream.create(context);
+        TrtExecutionContext created = null;
+        ScratchArena.Lease leased = null;
         try {
-            this.trt = engine.createExecutionContext();
+            created = engine.createExecutionContextWithoutScratch();
+            leased = arena.lease(engine.deviceMemorySize());
+            created.setDeviceMemory(leased.address(), leased.bytes());
         } catch (RuntimeException e) {
+            if (leased != null) {
+                arena.release(leased);
+            }
+            if (created != null) {
+                created.close();
+            }
             stream.close();
             throw e;
         }
+        this.trt = created;
+        this.scratch = leased;
     }
 
     Result run(List<TensorInfo> inputs, List<TensorInfo> outputs, OptimizationProfile profile, Map<String, Tensor> values) {
@@ -108,6 +125,7 @@ final class ExecutionSlot implements AutoCloseable {
         staging.values().forEach(DeviceStaging::close);
         staging.clear();
         trt.close();
+        arena.release(scratch);
         stream.close();
     }
 }

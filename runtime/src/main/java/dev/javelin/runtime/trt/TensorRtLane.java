@@ -23,7 +23,8 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 
 /**
- * A TensorRT lane: its own execution context and stream, input shapes set once, and per tensor a device
+ * A TensorRT lane: its own execution context (scratch leased from the model's {@link ScratchArena}, sized for the
+ * lane's shapes) and stream, input shapes set once, and per tensor a device
  * buffer plus a pinned host buffer that the lane's {@link Tensor}s are views of. {@link #run()} queues the
  * input copies, {@code enqueueV3} and the output copies and waits: no allocation, no Java-heap copy.
  * Because a lane's shapes and buffers never change, that work is captured into a CUDA graph after the first run
@@ -48,14 +49,14 @@ final class TensorRtLane implements Lane {
     private final GraphReplay<CudaGraph> replay;
     private boolean closed;
 
-    TensorRtLane(CudaContext context, TrtEngine engine, List<TensorInfo> in, List<TensorInfo> out,
+    TensorRtLane(CudaContext context, TrtEngine engine, ScratchArena arena, List<TensorInfo> in, List<TensorInfo> out,
                  OptimizationProfile profile, Map<String, Shape> shapes) {
         this.context = context;
         context.makeCurrent();
         this.stream = CudaStream.create(context);
         owned.add(stream);
         try {
-            this.trt = engine.createExecutionContext();
+            this.trt = engine.createExecutionContextWithoutScratch();
             owned.add(trt);
             for (TensorInfo t : in) {
                 Shape s = shapes.get(t.name());
@@ -66,6 +67,10 @@ final class TensorRtLane implements Lane {
                 trt.setInputShape(t.name(), s.dims());
                 inputs.put(t.name(), bind(t, s));
             }
+            // The shapes are final now: lease only the scratch they need (often far below the engine's worst case).
+            ScratchArena.Lease scratch = arena.lease(trt.scratchBytesForShapes());
+            owned.add(() -> arena.release(scratch));
+            trt.setDeviceMemory(scratch.address(), scratch.bytes());
             for (TensorInfo t : out) {
                 long[] dims = trt.tensorShape(t.name());
                 for (long d : dims) {

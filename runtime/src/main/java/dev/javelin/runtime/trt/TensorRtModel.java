@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  * an {@link ExecutionSlot} (context + stream + buffers) from a pool bounded by
  * {@link TensorRtOptions#contexts()}, so at most that many runs execute at once and the others wait.
  *
- * <p>Close order (TensorRT requires it): slots and lanes (their contexts), then the engine, then the
- * runtime, then the primary-context reference.
+ * <p>Close order (TensorRT requires it): slots and lanes (their contexts), then their scratch arena, then the
+ * engine, then the runtime, then the primary-context reference.
  */
 final class TensorRtModel implements CompiledModel {
     private static final Logger LOG = LoggerFactory.getLogger(TensorRtModel.class);
@@ -54,6 +54,7 @@ final class TensorRtModel implements CompiledModel {
     private final OptimizationProfile profile;
     private final String description;
     private final Semaphore permits;
+    private final ScratchArena scratch;
     private final ConcurrentLinkedDeque<ExecutionSlot> idle = new ConcurrentLinkedDeque<>();
     private final List<ExecutionSlot> slots = new ArrayList<>();
 
@@ -66,6 +67,8 @@ final class TensorRtModel implements CompiledModel {
         this.profile = profile;
         this.description = description;
         this.permits = new Semaphore(contexts);
+        this.scratch = new ScratchArena(context, description,
+                ScratchArena.chunkBytesFor(engine.deviceMemorySize(), contexts));
     }
 
     /** Builds (or loads from the cache) and deserialises the engine of {@code model} on {@code device}. */
@@ -205,7 +208,7 @@ final class TensorRtModel implements CompiledModel {
     }
 
     private ExecutionSlot newSlot() {
-        ExecutionSlot s = new ExecutionSlot(context, engine);
+        ExecutionSlot s = new ExecutionSlot(context, engine, scratch);
         synchronized (slots) {
             slots.add(s);
         }
@@ -214,7 +217,7 @@ final class TensorRtModel implements CompiledModel {
 
     @Override
     public Lane newLane(Map<String, Shape> inputShapes) {
-        return new TensorRtLane(context, engine, signature.inputs(), signature.outputs(), profile, inputShapes);
+        return new TensorRtLane(context, engine, scratch, signature.inputs(), signature.outputs(), profile, inputShapes);
     }
 
     @Override
@@ -235,7 +238,7 @@ final class TensorRtModel implements CompiledModel {
             slots.clear();
         }
         idle.clear();
-        closeQuietly(engine, runtime, context);
+        closeQuietly(scratch, engine, runtime, context);
     }
 
     private static void closeQuietly(AutoCloseable... resources) {
