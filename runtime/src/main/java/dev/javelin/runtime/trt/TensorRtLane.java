@@ -31,9 +31,11 @@ import java.util.NoSuchElementException;
  * and replayed from then on ({@link GraphReplay}: one launch instead of one per TensorRT kernel, with an eager
  * fallback for engines that cannot be captured). Four timing events around the copies and the inference, captured
  * with the rest, give the host-to-device, compute and device-to-host times of every run
- * ({@link #lastStageNanos}). (On an integrated GPU mapped pinned memory could replace the copies.)
+ * ({@link #lastStageNanos}). On an integrated GPU (Jetson) the pinned buffers are mapped into the device's address
+ * space and bound directly: no copies at all.
  */
 final class TensorRtLane implements Lane {
+    /** {@code bytes} is what a run copies (0 when the device reads the pinned memory itself). */
     private record Bound(String name, Tensor tensor, DeviceBuffer device, PinnedHostBuffer host, long bytes) {
     }
 
@@ -49,9 +51,16 @@ final class TensorRtLane implements Lane {
     private final GraphReplay<CudaGraph> replay;
     private boolean closed;
 
-    TensorRtLane(CudaContext context, TrtEngine engine, ScratchArena arena, List<TensorInfo> in, List<TensorInfo> out,
-                 OptimizationProfile profile, Map<String, Shape> shapes) {
+    private final boolean zeroCopy;
+
+    /**
+     * @param zeroCopy the GPU shares host memory and can map it (Jetson): the lane's pinned buffers are mapped
+     *                 into the device address space and bound directly, so a run copies nothing
+     */
+    TensorRtLane(CudaContext context, TrtEngine engine, ScratchArena arena, boolean zeroCopy, List<TensorInfo> in,
+                 List<TensorInfo> out, OptimizationProfile profile, Map<String, Shape> shapes) {
         this.context = context;
+        this.zeroCopy = zeroCopy;
         context.makeCurrent();
         this.stream = CudaStream.create(context);
         owned.add(stream);
@@ -115,6 +124,13 @@ final class TensorRtLane implements Lane {
     private Bound bind(TensorInfo t, Shape shape) {
         long bytes = TrtTypes.byteSize(t.dtype(), shape.dims());
         long capacity = TrtTypes.grownCapacity(0, bytes);
+        if (zeroCopy) {
+            PinnedHostBuffer mapped = PinnedHostBuffer.allocate(context, capacity, true);
+            owned.add(mapped);
+            Tensor tensor = Tensor.wrap(mapped.buffer().limit((int) bytes), t.dtype(), shape);
+            trt.setTensorAddress(t.name(), mapped.devicePointer());
+            return new Bound(t.name(), tensor, null, mapped, 0);
+        }
         DeviceBuffer device = DeviceBuffer.allocate(context, capacity);
         owned.add(device);
         PinnedHostBuffer host = PinnedHostBuffer.allocate(context, capacity, false);

@@ -55,11 +55,12 @@ final class TensorRtModel implements CompiledModel {
     private final String description;
     private final Semaphore permits;
     private final ScratchArena scratch;
+    private final boolean zeroCopy;
     private final ConcurrentLinkedDeque<ExecutionSlot> idle = new ConcurrentLinkedDeque<>();
     private final List<ExecutionSlot> slots = new ArrayList<>();
 
     private TensorRtModel(CudaContext context, TrtRuntime runtime, TrtEngine engine, ModelSignature signature,
-                          OptimizationProfile profile, String description, int contexts) {
+                          OptimizationProfile profile, String description, int contexts, boolean zeroCopy) {
         this.context = context;
         this.runtime = runtime;
         this.engine = engine;
@@ -67,6 +68,7 @@ final class TensorRtModel implements CompiledModel {
         this.profile = profile;
         this.description = description;
         this.permits = new Semaphore(contexts);
+        this.zeroCopy = zeroCopy;
         this.scratch = new ScratchArena(context, description,
                 ScratchArena.chunkBytesFor(engine.deviceMemorySize(), contexts));
     }
@@ -113,7 +115,10 @@ final class TensorRtModel implements CompiledModel {
             checkEngineMatches(engine, entry.signature());
             String description = "TensorRT " + version + " on cuda:" + deviceId + " " + device.name() + " (compute "
                     + device.computeCapabilityString() + "), " + origin + " (" + Bytes.format(entry.plan().length) + ")";
-            return new TensorRtModel(ctx, runtime, engine, entry.signature(), entry.profile(), description, options.contexts());
+            // Jetson: lanes bind mapped pinned memory instead of copying to and from device buffers.
+            boolean zeroCopy = device.integrated() && device.canMapHostMemory();
+            return new TensorRtModel(ctx, runtime, engine, entry.signature(), entry.profile(), description, options.contexts(),
+                    zeroCopy);
         } catch (NativeCallException e) {
             closeQuietly(engine, runtime, ctx);
             throw new NativeFailureException(e.getMessage(), e);
@@ -217,7 +222,7 @@ final class TensorRtModel implements CompiledModel {
 
     @Override
     public Lane newLane(Map<String, Shape> inputShapes) {
-        return new TensorRtLane(context, engine, scratch, signature.inputs(), signature.outputs(), profile, inputShapes);
+        return new TensorRtLane(context, engine, scratch, zeroCopy, signature.inputs(), signature.outputs(), profile, inputShapes);
     }
 
     @Override
