@@ -231,10 +231,11 @@ public final class ManifestCodec {
     }
 
     private static Precision precision(Node r) {
+        String text = r.text("precision");
         try {
-            return Precision.parse(r.text("precision"));
+            return Precision.parse(text);
         } catch (IllegalArgumentException e) {
-            throw r.bad("precision", e.getMessage());
+            throw r.bad("precision", "is '" + text + "'; expected fp32, fp16 or int8");
         }
     }
 
