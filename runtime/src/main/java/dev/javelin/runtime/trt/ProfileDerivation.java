@@ -118,6 +118,49 @@ public final class ProfileDerivation {
         return out;
     }
 
+    /**
+     * Checks given ranges against the model's inputs one by one: the input exists, the rank matches, fixed
+     * dimensions keep their size, no dimension is empty. Does not check that inputs sharing a symbol agree
+     * ({@link #deriveDims} does), so it also holds before graph steps that rename dimensions.
+     *
+     * @throws InvalidInputException naming the input and dimension
+     */
+    public static void checkGiven(Map<String, List<TensorInfo.Dim>> inputs, InputShapes given) {
+        given.ranges().forEach((name, r) -> checkEntry(inputs, name, r));
+    }
+
+    private static void checkEntry(Map<String, List<TensorInfo.Dim>> inputs, String name, OptimizationProfile.Range r) {
+        List<TensorInfo.Dim> dims = inputs.get(name);
+        if (dims == null) {
+            throw new InvalidInputException(name, "the shapes name input '" + name + "', which the model does not have;"
+                    + " its inputs are " + inputs.keySet());
+        }
+        long[] min = r.min();
+        long[] opt = r.opt();
+        long[] max = r.max();
+        if (min.length != dims.size()) {
+            throw new InvalidInputException(name, "input '" + name + "' has rank " + dims.size() + " " + text(dims)
+                    + " but the shapes give rank " + min.length + " (" + InputShapes.format(r) + ")");
+        }
+        for (int i = 0; i < dims.size(); i++) {
+            TensorInfo.Dim d = dims.get(i);
+            String here = min[i] + "/" + opt[i] + "/" + max[i];
+            if (min[i] > opt[i] || opt[i] > max[i]) {
+                throw new InvalidInputException(name, "input '" + name + "' dimension " + i + " needs min <= opt <= max,"
+                        + " got " + here);
+            }
+            if (d.isFixed()) {
+                if (min[i] != d.size() || max[i] != d.size()) {
+                    throw new InvalidInputException(name, "input '" + name + "' dimension " + i + " is fixed at "
+                            + d.size() + " in the model " + text(dims) + ", but the shapes give " + here);
+                }
+            } else if (max[i] == 0) {
+                throw new InvalidInputException(name, "input '" + name + "' dimension " + i + " (" + d
+                        + ") would be empty: the shapes give " + here);
+            }
+        }
+    }
+
     /** Checks every given range against the model and returns the range each symbol it covers takes. */
     private static Map<String, ProfileSpec.DimRange> bindSymbols(Map<String, List<TensorInfo.Dim>> inputs, InputShapes given) {
         Map<String, ProfileSpec.DimRange> bound = new HashMap<>();
@@ -125,40 +168,17 @@ public final class ProfileDerivation {
         for (Map.Entry<String, OptimizationProfile.Range> e : given.ranges().entrySet()) {
             String name = e.getKey();
             OptimizationProfile.Range r = e.getValue();
+            checkEntry(inputs, name, r);
             List<TensorInfo.Dim> dims = inputs.get(name);
-            if (dims == null) {
-                throw new InvalidInputException(name, "the shapes name input '" + name + "', which the model does not have;"
-                        + " its inputs are " + inputs.keySet());
-            }
             long[] min = r.min();
             long[] opt = r.opt();
             long[] max = r.max();
-            if (min.length != dims.size()) {
-                throw new InvalidInputException(name, "input '" + name + "' has rank " + dims.size() + " " + text(dims)
-                        + " but the shapes give rank " + min.length + " (" + InputShapes.format(r) + ")");
-            }
             for (int i = 0; i < dims.size(); i++) {
-                TensorInfo.Dim d = dims.get(i);
+                String s = dims.get(i).symbol();
+                if (dims.get(i).isFixed() || s == null || s.isEmpty()) {
+                    continue;
+                }
                 String here = min[i] + "/" + opt[i] + "/" + max[i];
-                if (min[i] > opt[i] || opt[i] > max[i]) {
-                    throw new InvalidInputException(name, "input '" + name + "' dimension " + i + " needs min <= opt <= max,"
-                            + " got " + here);
-                }
-                if (d.isFixed()) {
-                    if (min[i] != d.size() || max[i] != d.size()) {
-                        throw new InvalidInputException(name, "input '" + name + "' dimension " + i + " is fixed at "
-                                + d.size() + " in the model " + text(dims) + ", but the shapes give " + here);
-                    }
-                    continue;
-                }
-                if (min[i] == 0 && max[i] == 0) {
-                    throw new InvalidInputException(name, "input '" + name + "' dimension " + i + " ("
-                            + d + ") would be empty: the shapes give " + here);
-                }
-                String s = d.symbol();
-                if (s == null || s.isEmpty()) {
-                    continue;
-                }
                 ProfileSpec.DimRange dr = new ProfileSpec.DimRange(min[i], opt[i], max[i]);
                 ProfileSpec.DimRange before = bound.putIfAbsent(s, dr);
                 if (before != null && !before.equals(dr)) {
