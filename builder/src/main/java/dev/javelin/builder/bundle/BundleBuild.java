@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,10 +43,25 @@ public final class BundleBuild {
     public static final String PROFILE = "default";
 
     private final String createdBy;
+    private final Function<BuildOptions, List<GraphStep>> steps;
 
-    /** @param createdBy what to record as the writer, e.g. {@code javelin 0.1.0} */
+    /**
+     * A build with the steps of {@link GraphStepCatalogue}.
+     *
+     * @param createdBy what to record as the writer, e.g. {@code javelin 0.1.0}
+     */
     public BundleBuild(String createdBy) {
+        this(createdBy, GraphStepCatalogue::forBuild);
+    }
+
+    /**
+     * A build with its own choice of graph steps.
+     *
+     * @param steps the steps for some options; may throw {@link StepUnavailableException}
+     */
+    public BundleBuild(String createdBy, Function<BuildOptions, List<GraphStep>> steps) {
         this.createdBy = Objects.requireNonNull(createdBy, "createdBy");
+        this.steps = Objects.requireNonNull(steps, "steps");
     }
 
     /**
@@ -59,7 +75,7 @@ public final class BundleBuild {
      */
     public BuildReport run(Path source, Path out, BuildOptions options, Progress progress) {
         long start = System.nanoTime();
-        List<GraphStep> steps = GraphStepCatalogue.forBuild(options); // an unavailable step fails before any work
+        List<GraphStep> steps = this.steps.apply(options); // an unavailable step fails before any work
         int total = options.onnxOnly() ? 3 : 4;
 
         progress.step(1, total, "load " + source);
