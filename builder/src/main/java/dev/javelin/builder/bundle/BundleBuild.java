@@ -5,6 +5,7 @@ import dev.javelin.runtime.JavelinException;
 import dev.javelin.runtime.bundle.Bundle;
 import dev.javelin.runtime.bundle.BundleManifest;
 import dev.javelin.runtime.bundle.LegalizationDecision;
+import dev.javelin.runtime.bundle.Precision;
 import dev.javelin.runtime.trt.BuiltEngine;
 import dev.javelin.runtime.trt.EngineBuildPlan;
 import dev.javelin.runtime.trt.EngineCache;
@@ -102,6 +103,10 @@ public final class BundleBuild {
             o.report().forEach(l -> progress.line(step.name() + ": " + l));
         }
 
+        BundleManifest.Calibration calibration = options.precision() != Precision.INT8 ? null
+                : new BundleManifest.Calibration((options.calibrator() == null ? Calibrator.ENTROPY : options.calibrator()).label(),
+                        CalibrationData.fingerprint(options.calibData()));
+
         progress.step(3, total, "write bundle " + out);
         OnnxSignature.Io io = OnnxSignature.of(model);
         OptimizationProfile profile = EngineBuildPlan.of(OnnxSignature.inputDims(io.inputs()), requested).profile();
@@ -111,7 +116,7 @@ public final class BundleBuild {
             BundleManifest.ModelFile modelFile = BundleWriter.writeModel(model, out);
             manifest = new BundleManifest(BundleManifest.FORMAT_VERSION, createdBy,
                     new BundleManifest.SourceModel(source.getFileName().toString(), sourceSha), modelFile,
-                    options.precision(), null, io.inputs(), io.outputs(),
+                    options.precision(), calibration, io.inputs(), io.outputs(),
                     List.of(new BundleManifest.Profile(PROFILE, profile)),
                     new BundleManifest.BuildSettings(options.workspaceBytes(), options.optimizationLevel()),
                     new BundleManifest.TensorRtStatus(false, options.onnxOnly()

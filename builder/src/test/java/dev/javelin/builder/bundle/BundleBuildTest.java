@@ -146,6 +146,31 @@ class BundleBuildTest {
         assertThrows(IllegalArgumentException.class, () -> Calibrator.parse("minmax"));
     }
 
+    @Test
+    void int8BundlesRecordTheCalibratorAndAFingerprintOfTheData(@TempDir Path dir) throws Exception {
+        Path calib = Files.createDirectories(dir.resolve("calib"));
+        Files.write(calib.resolve("sample0_x.npy"), new byte[] {1, 2, 3});
+        Files.write(Files.createDirectories(calib.resolve("more")).resolve("sample1_x.npy"), new byte[] {4});
+        BuildOptions int8 = new BuildOptions(Precision.INT8, calib, Calibrator.PERCENTILE, InputShapes.none(), 0, -1, null, true,
+                0, null);
+        // The quantizer plugs in as a step; a stand-in keeps the model so the recording is what is tested here.
+        BundleBuild build = new BundleBuild("t", o -> List.of(new CheckGraphStep()));
+        Path source = BuildTestModels.reusedSymbol(dir);
+        BundleManifest m = build.run(source, dir.resolve("out"), int8, Progress.silent()).manifest();
+        assertEquals(Precision.INT8, m.precision());
+        assertEquals("percentile", m.calibration().calibrator());
+        String first = m.calibration().dataFingerprint();
+        assertEquals(first, CalibrationData.fingerprint(calib));
+        Files.write(calib.resolve("more").resolve("sample1_x.npy"), new byte[] {5});
+        assertFalse(first.equals(CalibrationData.fingerprint(calib)), "a changed sample changes the fingerprint");
+        Files.move(calib.resolve("sample0_x.npy"), calib.resolve("sample9_x.npy"));
+        String renamed = CalibrationData.fingerprint(calib);
+        Files.move(calib.resolve("sample9_x.npy"), calib.resolve("sample0_x.npy"));
+        assertFalse(renamed.equals(CalibrationData.fingerprint(calib)), "a renamed sample changes the fingerprint");
+        assertEquals("calibration data " + dir.resolve("nothing") + " is not a folder; expected a folder of .npy/.npz samples",
+                assertThrows(ModelException.class, () -> CalibrationData.fingerprint(dir.resolve("nothing"))).getMessage());
+    }
+
     private static Progress recording(List<String> lines) {
         return new Progress() {
             @Override
