@@ -81,6 +81,7 @@ public final class BundleBuild {
 
         progress.step(1, total, "load " + source);
         OnnxModel model = OnnxModel.load(source);
+        refuseSourceInside(source, out);
         String sourceSha = Bundle.sha256(source);
         OnnxSignature.Io sourceIo = OnnxSignature.of(model);
         TensorRtOptions requested = trtOptions(options);
@@ -161,6 +162,18 @@ public final class BundleBuild {
             progress.line("timing cache: " + engine.timingCache());
         }
         return new BuildReport(out, manifest, null, System.nanoTime() - start);
+    }
+
+    /** Replacing a bundle deletes its model files, so the source may not live in the output folder. */
+    private static void refuseSourceInside(Path source, Path out) {
+        try {
+            if (java.nio.file.Files.isDirectory(out) && source.toRealPath().startsWith(out.toRealPath())) {
+                throw new dev.javelin.runtime.ModelException("the source model " + source + " is inside the output folder "
+                        + out + ", whose model files the new bundle replaces; write the bundle to another folder");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot resolve " + source + " or " + out + ": " + e.getMessage(), e);
+        }
     }
 
     private static TensorRtOptions trtOptions(BuildOptions o) {

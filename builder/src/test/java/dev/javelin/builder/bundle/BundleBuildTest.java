@@ -108,6 +108,11 @@ class BundleBuildTest {
         assertFalse(Files.exists(out.resolve("engine.sm86-trt10.15.1.plan")), "the old plan is gone with the old manifest");
         assertEquals("mine", Files.readString(out.resolve("notes.txt")), "files a bundle does not own stay");
 
+        ModelException self = assertThrows(ModelException.class, () -> build.run(out.resolve("model.onnx"), out,
+                BuildOptions.defaults().withOnnxOnly(true), Progress.silent()));
+        assertTrue(self.getMessage().contains("is inside the output folder"), self.getMessage());
+        assertTrue(Files.exists(out.resolve("model.onnx")), "the bundle is left as it was");
+
         Path other = Files.createDirectories(dir.resolve("photos"));
         Files.writeString(other.resolve("cat.jpg"), "meow");
         ModelException e = assertThrows(ModelException.class,
