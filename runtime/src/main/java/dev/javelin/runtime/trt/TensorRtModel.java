@@ -71,7 +71,7 @@ final class TensorRtModel implements CompiledModel {
         } catch (IOException e) {
             throw new ModelException("cannot read model file " + model + ": " + e.getMessage(), e);
         }
-        return open(deviceId, device, options, (ctx, runtime) -> {
+        return open(deviceId, device, options, runtime -> {
             BuiltEngine built = EngineBuilds.obtain(model, onnx, options, device, cache, false);
             try {
                 return new Loaded(runtime.deserialize(built.plan()), built, origin(built));
@@ -93,7 +93,7 @@ final class TensorRtModel implements CompiledModel {
      */
     static TensorRtModel fromPlan(byte[] plan, ModelSignature signature, OptimizationProfile profile, String origin,
                                   int deviceId, CudaDeviceInfo device, TensorRtOptions options) {
-        return open(deviceId, device, options, (ctx, runtime) -> new Loaded(runtime.deserialize(plan),
+        return open(deviceId, device, options, runtime -> new Loaded(runtime.deserialize(plan),
                 new BuiltEngine(plan, signature, profile, TensorRt.loadedVersion(), null, device.computeCapabilityString(),
                         device.name(), false, null, 0, List.of(), null), origin));
     }
@@ -107,8 +107,9 @@ final class TensorRtModel implements CompiledModel {
     private record Loaded(TrtEngine engine, BuiltEngine built, String origin) {
     }
 
+    /** Produces the engine once the context is current and the runtime exists. */
     private interface EngineSource {
-        Loaded load(CudaContext ctx, TrtRuntime runtime);
+        Loaded load(TrtRuntime runtime);
     }
 
     private static TensorRtModel open(int deviceId, CudaDeviceInfo device, TensorRtOptions options, EngineSource source) {
@@ -119,7 +120,7 @@ final class TensorRtModel implements CompiledModel {
         try {
             ctx.makeCurrent(); // TensorRT and the CUDA runtime use the thread's current (primary) context
             runtime = TrtRuntime.create();
-            Loaded loaded = source.load(ctx, runtime);
+            Loaded loaded = source.load(runtime);
             engine = loaded.engine();
             BuiltEngine entry = loaded.built();
             checkEngineMatches(engine, entry.signature());

@@ -85,7 +85,8 @@ class ProfileDerivationTest {
         assertNull(p.violation("sr", Shape.scalar()), "inputs outside the profile are static: nothing to check here");
         String tooLong = p.violation("input", Shape.of(1, 4096));
         assertEquals("input 'input' has shape [1, 4096] but the TensorRT engine was built for [1, 256] to [32, 1024] "
-                + "(dimension 1 is 4096, allowed 256..1024); rebuild with a wider -Djavelin.tensorrt.shapes", tooLong);
+                + "(dimension 1 is 4096, allowed 256..1024); rebuild with wider shapes (javelin build --shapes, or"
+                + " -Djavelin.tensorrt.inputShapes / -Djavelin.tensorrt.shapes)", tooLong);
         assertTrue(p.violation("h", Shape.of(2, 64)).contains("rank 2 but the TensorRT engine expects rank 3"));
         assertTrue(p.violation("h", Shape.of(2, 33, 64)).contains("dimension 1 is 33, allowed 1..32"));
     }
