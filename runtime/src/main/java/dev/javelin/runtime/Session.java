@@ -1,5 +1,6 @@
 package dev.javelin.runtime;
 
+import dev.javelin.runtime.bundle.Bundle;
 import dev.javelin.runtime.spi.Backend;
 import dev.javelin.runtime.spi.CompiledModel;
 import java.nio.file.Files;
@@ -46,24 +47,46 @@ public final class Session implements AutoCloseable {
         this.options = options;
     }
 
-    /** Opens an ONNX model with {@link SessionOptions#defaults()}. */
+    /** Opens an ONNX model or an engine bundle folder with {@link SessionOptions#defaults()}. */
     public static Session open(Path model) {
         return open(model, SessionOptions.defaults());
     }
 
     /**
-     * Opens an ONNX model on the backend the options ask for.
+     * Opens an ONNX model, or an engine bundle folder written by {@code javelin build} (a folder holding
+     * {@code manifest.json}; see {@link #open(Bundle, SessionOptions)}), on the backend the options ask for.
      *
-     * @throws ModelException              if the file is missing, not a regular file, empty or not a valid model
+     * @throws ModelException              if the file is missing, not a regular file, empty or not a valid model,
+     *                                     or the folder is not a valid bundle
      * @throws BackendUnavailableException if the requested backend cannot run here
      */
     public static Session open(Path model, SessionOptions options) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(options, "options");
+        if (Files.isDirectory(model)) {
+            return open(Bundle.open(model), options);
+        }
         checkModelFile(model);
         Backend backend = BackendSelector.select(options);
         CompiledModel compiled = backend.compile(model, options);
         return new Session(model, compiled, backend.kind(), options);
+    }
+
+    /**
+     * Opens an engine bundle: on TensorRT the plan built for this TensorRT version and GPU (a bundle whose plans
+     * were all built elsewhere is refused with both sides named, or rebuilt from its {@code model.onnx} when
+     * {@link SessionOptions#rebuildEngines()} is set); on ONNX Runtime the bundle's {@code model.onnx}.
+     * {@link #model()} is then the bundle folder.
+     *
+     * @throws ModelException              if the bundle cannot be used here
+     * @throws BackendUnavailableException if the requested backend cannot run here
+     */
+    public static Session open(Bundle bundle, SessionOptions options) {
+        Objects.requireNonNull(bundle, "bundle");
+        Objects.requireNonNull(options, "options");
+        Backend backend = BackendSelector.select(options);
+        CompiledModel compiled = backend.compile(bundle, options);
+        return new Session(bundle.dir(), compiled, backend.kind(), options);
     }
 
     static void checkModelFile(Path model) {
@@ -71,7 +94,8 @@ public final class Session implements AutoCloseable {
             throw new ModelException("model file " + model + " does not exist");
         }
         if (Files.isDirectory(model)) {
-            throw new ModelException("model path " + model + " is a directory; expected an .onnx file");
+            throw new ModelException("model path " + model + " is a directory; expected an .onnx file or an engine bundle"
+                    + " folder (with " + dev.javelin.runtime.bundle.BundleManifest.FILE_NAME + ")");
         }
         if (!Files.isRegularFile(model) || !Files.isReadable(model)) {
             throw new ModelException("model path " + model + " is not a readable regular file");
@@ -115,7 +139,7 @@ public final class Session implements AutoCloseable {
         InputValidator.validate(compiled.signature(), inputs);
     }
 
-    /** The model file. */
+    /** The model file, or the bundle folder for a session opened from an engine bundle. */
     public Path model() {
         return model;
     }

@@ -19,9 +19,12 @@ import java.util.Objects;
  *                          session; 0 = automatic (more than one only on the CPU backend with at least 2 cores,
  *                          intra-op threads x instances &lt;= cores and a model of at most 64 MiB). Instances after
  *                          the first are created only when that many calls run at once, and share pre-packed weights
+ * @param rebuildEngines    when an engine bundle's TensorRT plans were all built for another TensorRT version or GPU
+ *                          compute capability, build the engine from the bundle's {@code model.onnx} (through the
+ *                          engine cache) instead of refusing the bundle
  */
 public record SessionOptions(BackendKind backend, int deviceId, int intraOpThreads, int interOpThreads,
-                             Optimization optimization, Path engineCacheDir, int instances) {
+                             Optimization optimization, Path engineCacheDir, int instances, boolean rebuildEngines) {
 
     /** ONNX Runtime graph optimization levels. */
     public enum Optimization {
@@ -52,7 +55,13 @@ public record SessionOptions(BackendKind backend, int deviceId, int intraOpThrea
     /** Options with automatic instances (the form before {@code instances} existed). */
     public SessionOptions(BackendKind backend, int deviceId, int intraOpThreads, int interOpThreads,
                           Optimization optimization, Path engineCacheDir) {
-        this(backend, deviceId, intraOpThreads, interOpThreads, optimization, engineCacheDir, 0);
+        this(backend, deviceId, intraOpThreads, interOpThreads, optimization, engineCacheDir, 0, false);
+    }
+
+    /** Options that refuse mismatched bundle plans (the form before {@code rebuildEngines} existed). */
+    public SessionOptions(BackendKind backend, int deviceId, int intraOpThreads, int interOpThreads,
+                          Optimization optimization, Path engineCacheDir, int instances) {
+        this(backend, deviceId, intraOpThreads, interOpThreads, optimization, engineCacheDir, instances, false);
     }
 
     /** Auto backend, device 0, ONNX Runtime's default threading, all optimizations. */
@@ -75,6 +84,7 @@ public record SessionOptions(BackendKind backend, int deviceId, int intraOpThrea
         b.optimization = optimization;
         b.engineCacheDir = engineCacheDir;
         b.instances = instances;
+        b.rebuildEngines = rebuildEngines;
         return b;
     }
 
@@ -87,6 +97,7 @@ public record SessionOptions(BackendKind backend, int deviceId, int intraOpThrea
         private Optimization optimization = Optimization.ALL;
         private Path engineCacheDir;
         private int instances;
+        private boolean rebuildEngines;
 
         private Builder() {
         }
@@ -133,9 +144,19 @@ public record SessionOptions(BackendKind backend, int deviceId, int intraOpThrea
             return this;
         }
 
+        /**
+         * Whether a bundle whose TensorRT plans do not fit this machine (another TensorRT version or compute
+         * capability) is rebuilt from its model.onnx instead of refused.
+         */
+        public Builder rebuildEngines(boolean rebuild) {
+            this.rebuildEngines = rebuild;
+            return this;
+        }
+
         /** Builds the options. */
         public SessionOptions build() {
-            return new SessionOptions(backend, deviceId, intraOpThreads, interOpThreads, optimization, engineCacheDir, instances);
+            return new SessionOptions(backend, deviceId, intraOpThreads, interOpThreads, optimization, engineCacheDir,
+                    instances, rebuildEngines);
         }
     }
 }

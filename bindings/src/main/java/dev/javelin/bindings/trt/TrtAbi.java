@@ -8,7 +8,7 @@ final class TrtAbi {
     /**
      * Deleting destructor of every {@code INoCopy}-derived interface ({@code IRuntime}, {@code ICudaEngine},
      * {@code IExecutionContext}, {@code IHostMemory}, {@code IBuilder}, {@code IBuilderConfig},
-     * {@code INetworkDefinition}): entry 0 is the complete-object destructor, entry 1 the deleting one.
+     * {@code INetworkDefinition}, {@code ITimingCache}): entry 0 is the complete-object destructor, entry 1 the deleting one.
      */
     static final int INOCOPY_DELETING_DESTRUCTOR = 1;
 

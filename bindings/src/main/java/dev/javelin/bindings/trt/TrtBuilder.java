@@ -15,13 +15,14 @@ import org.bytedeco.tensorrt.nvinfer.IBuilderConfig;
 import org.bytedeco.tensorrt.nvinfer.IHostMemory;
 import org.bytedeco.tensorrt.nvinfer.INetworkDefinition;
 import org.bytedeco.tensorrt.nvinfer.IOptimizationProfile;
+import org.bytedeco.tensorrt.nvinfer.ITimingCache;
 import org.bytedeco.tensorrt.nvonnxparser.IParser;
 import org.bytedeco.tensorrt.nvonnxparser.IParserError;
 
 /**
  * Builds TensorRT plans from ONNX: parse into a strongly typed network (precision is decided in the
- * graph, as TensorRT 11 requires), one optimisation profile, a workspace limit, serialise. Minimal on
- * purpose; the builder issue extends {@link TrtBuildConfig}.
+ * graph, as TensorRT 11 requires), then apply a {@link TrtBuildConfig} (workspace limit, optimisation level,
+ * one optimisation profile, timing cache) and serialise the engine.
  */
 public final class TrtBuilder extends NativeHandle {
     /** {@code 1 << NetworkDefinitionCreationFlag::kSTRONGLY_TYPED}. */
@@ -90,15 +91,33 @@ public final class TrtBuilder extends NativeHandle {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < parser.getNbErrors(); i++) {
             IParserError e = parser.getError(i); // borrowed from the parser
-            String node = e.nodeName() == null || e.nodeName().isEmpty() ? "" : " '" + e.nodeName() + "'";
-            String op = e.nodeOperator() == null || e.nodeOperator().isEmpty() ? "" : " (" + e.nodeOperator() + ")";
-            out.add("node " + e.node() + node + op + ": " + e.desc() + " [" + e.code() + "]");
+            out.add(OnnxParseException.describe(e.node(), e.nodeName(), e.nodeOperator(), e.desc(), String.valueOf(e.code())));
         }
         return out;
     }
 
     /** Builds and serialises an engine for {@code network}; the returned plan bytes are the caller's. */
     public byte[] buildSerialized(TrtNetwork network, TrtBuildConfig config) {
+        return build(network, config).plan();
+    }
+
+    /**
+     * What {@link #build} produced.
+     *
+     * @param plan               the serialized engine
+     * @param timingCache        the timing cache after the build (to save for the next build), or {@code null}
+     *                           when the configuration had none
+     * @param timingCacheRefused whether TensorRT refused the given timing cache (made on another device or
+     *                           TensorRT version) so the build started from a new one
+     */
+    public record Result(byte[] plan, byte[] timingCache, boolean timingCacheRefused) {
+    }
+
+    /**
+     * Builds and serialises an engine for {@code network}, making exactly the {@link TrtBuildConfig#calls()} on
+     * a new builder configuration. Blocks for as long as TensorRT builds (seconds to minutes).
+     */
+    public Result build(TrtNetwork network, TrtBuildConfig config) {
         checkOpen();
         network.checkUsable();
         IBuilder b = builder.get();
@@ -107,23 +126,34 @@ public final class TrtBuilder extends NativeHandle {
         if (c == null || c.isNull()) {
             throw TrtErrors.failure("IBuilder.createBuilderConfig");
         }
+        TrtObject<ITimingCache> cache = null;
+        BytePointer cacheBlob = null;
+        boolean refused = false;
         try (TrtObject<IBuilderConfig> cfg = new TrtObject<>(c, "TensorRT IBuilderConfig", TrtAbi.INOCOPY_DELETING_DESTRUCTOR)) {
-            if (config.workspaceBytes() > 0) {
-                c.setMemoryPoolLimit(nvinfer.MemoryPoolType.kWORKSPACE, config.workspaceBytes());
-            }
-            if (config.optimizationLevel() >= 0) {
-                c.setBuilderOptimizationLevel(config.optimizationLevel());
-            }
-            if (!config.profile().isEmpty()) {
-                // Owned by the builder (freed with it), so not wrapped.
-                IOptimizationProfile profile = b.createOptimizationProfile();
-                for (Map.Entry<String, TrtBuildConfig.ShapeRange> e : config.profile().entrySet()) {
-                    setDimensions(profile, e.getKey(), nvinfer.OptProfileSelector.kMIN, e.getValue().min());
-                    setDimensions(profile, e.getKey(), nvinfer.OptProfileSelector.kOPT, e.getValue().opt());
-                    setDimensions(profile, e.getKey(), nvinfer.OptProfileSelector.kMAX, e.getValue().max());
-                }
-                if (!profile.isValid() || cfg.get().addOptimizationProfile(profile) < 0) {
-                    throw TrtErrors.failure("IBuilderConfig.addOptimizationProfile(" + config.profile().keySet() + ")");
+            for (TrtBuildConfig.Call call : config.calls()) {
+                if (call instanceof TrtBuildConfig.WorkspaceLimit w) {
+                    c.setMemoryPoolLimit(nvinfer.MemoryPoolType.kWORKSPACE, w.bytes());
+                } else if (call instanceof TrtBuildConfig.OptimizationLevel l) {
+                    c.setBuilderOptimizationLevel(l.level());
+                } else if (call instanceof TrtBuildConfig.AddProfile p) {
+                    addProfile(b, cfg.get(), p.inputs());
+                } else if (call instanceof TrtBuildConfig.AttachTimingCache) {
+                    byte[] blob = config.timingCache();
+                    // TensorRT copies the blob into the cache; the pointer only has to live through the call.
+                    cacheBlob = blob.length == 0 ? null : new BytePointer(blob);
+                    cache = createTimingCache(c, cacheBlob, blob.length);
+                    if (!c.setTimingCache(cache.get(), false)) {
+                        // A cache from another device or TensorRT version: TensorRT refuses it (ignoreMismatch is
+                        // false because a foreign cache can pick slow tactics); start a new one instead.
+                        refused = true;
+                        cache.close();
+                        cache = createTimingCache(c, null, 0);
+                        if (!c.setTimingCache(cache.get(), false)) {
+                            throw TrtErrors.failure("IBuilderConfig.setTimingCache(new cache)");
+                        }
+                    }
+                } else {
+                    throw new IllegalStateException("unhandled builder call " + call);
                 }
             }
             IHostMemory plan = b.buildSerializedNetwork(network.definition(), c);
@@ -131,9 +161,56 @@ public final class TrtBuilder extends NativeHandle {
                 throw TrtErrors.failure("IBuilder.buildSerializedNetwork(workspace "
                         + (config.workspaceBytes() > 0 ? Bytes.format(config.workspaceBytes()) : "default") + ")");
             }
+            byte[] planBytes;
             try (TrtObject<IHostMemory> owned = new TrtObject<>(plan, "TensorRT IHostMemory", TrtAbi.INOCOPY_DELETING_DESTRUCTOR)) {
-                return TrtEngine.copy(owned.get());
+                planBytes = TrtEngine.copy(owned.get());
             }
+            byte[] cacheBytes = null;
+            if (cache != null) {
+                // The builder added what it timed to the attached cache; serialize it for the next build.
+                IHostMemory serialized = cache.get().serialize();
+                if (serialized == null || serialized.isNull()) {
+                    throw TrtErrors.failure("ITimingCache.serialize");
+                }
+                try (TrtObject<IHostMemory> owned = new TrtObject<>(serialized, "TensorRT IHostMemory (timing cache)",
+                        TrtAbi.INOCOPY_DELETING_DESTRUCTOR)) {
+                    cacheBytes = TrtEngine.copy(owned.get());
+                }
+            }
+            return new Result(planBytes, cacheBytes, refused);
+        } finally {
+            // TensorRT: the timing cache must outlive the build; it is deleted after the config that uses it.
+            if (cache != null) {
+                cache.close();
+            }
+            if (cacheBlob != null) {
+                cacheBlob.close();
+            }
+        }
+    }
+
+    private static TrtObject<ITimingCache> createTimingCache(IBuilderConfig c, BytePointer blob, long size) {
+        // Owned by the caller (deleted through its deleting destructor, like every INoCopy object).
+        ITimingCache cache = c.createTimingCache(blob, size);
+        if (cache == null || cache.isNull()) {
+            throw TrtErrors.failure("IBuilderConfig.createTimingCache(" + size + " bytes)");
+        }
+        return new TrtObject<>(cache, "TensorRT ITimingCache", TrtAbi.INOCOPY_DELETING_DESTRUCTOR);
+    }
+
+    private static void addProfile(IBuilder b, IBuilderConfig c, Map<String, TrtBuildConfig.ShapeRange> inputs) {
+        // Owned by the builder (freed with it), so not wrapped.
+        IOptimizationProfile profile = b.createOptimizationProfile();
+        if (profile == null || profile.isNull()) {
+            throw TrtErrors.failure("IBuilder.createOptimizationProfile");
+        }
+        for (Map.Entry<String, TrtBuildConfig.ShapeRange> e : inputs.entrySet()) {
+            setDimensions(profile, e.getKey(), nvinfer.OptProfileSelector.kMIN, e.getValue().min());
+            setDimensions(profile, e.getKey(), nvinfer.OptProfileSelector.kOPT, e.getValue().opt());
+            setDimensions(profile, e.getKey(), nvinfer.OptProfileSelector.kMAX, e.getValue().max());
+        }
+        if (!profile.isValid() || c.addOptimizationProfile(profile) < 0) {
+            throw TrtErrors.failure("IBuilderConfig.addOptimizationProfile(" + inputs.keySet() + ")");
         }
     }
 

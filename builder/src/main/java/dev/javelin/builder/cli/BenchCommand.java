@@ -50,7 +50,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx model file.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx model file or an engine bundle folder (javelin build).")
     Path model;
 
     @Option(names = {"-b", "--backend"}, paramLabel = "BACKEND", defaultValue = "auto", converter = BackendOption.class,

@@ -9,6 +9,7 @@ import dev.javelin.builder.onnx.ModelSummary.ValueSummary;
 import dev.javelin.builder.onnx.OnnxModel;
 import dev.javelin.builder.onnx.TensorRtOpSupport;
 import dev.javelin.builder.onnx.TensorRtOpSupport.Finding;
+import dev.javelin.runtime.bundle.Bundle;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,7 +38,7 @@ import picocli.CommandLine.Spec;
                 "and the ops TensorRT cannot build with the reason for each."})
 public final class InspectCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx file.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx file, or an engine bundle folder (its model.onnx).")
     Path model;
 
     @Option(names = "--json", description = "Print one JSON object instead of text.")
@@ -58,7 +59,7 @@ public final class InspectCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
-        OnnxModel m = OnnxModel.load(model);
+        OnnxModel m = OnnxModel.load(Bundle.isBundle(model) ? Bundle.open(model).modelFile() : model);
         m.validate();
         ModelSummary s = ModelSummary.of(m, trt);
         PrintWriter out = spec.commandLine().getOut();

@@ -39,6 +39,7 @@ import picocli.CommandLine.Spec;
                 DemoCommand.class,
                 StreamCommand.class,
                 BenchCommand.class,
+                BuildCommand.class,
                 HelpCommand.class
         },
         footer = {"",

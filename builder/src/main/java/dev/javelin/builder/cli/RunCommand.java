@@ -40,7 +40,7 @@ public final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx model file.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx model file or an engine bundle folder (javelin build).")
     Path model;
 
     @Option(names = {"-i", "--input"}, paramLabel = "NAME=FILE",
@@ -67,6 +67,11 @@ public final class RunCommand implements Callable<Integer> {
             description = "Intra-op threads on the CPU backend (default: ONNX Runtime's choice).")
     int threads;
 
+    @Option(names = "--rebuild-engines",
+            description = "For a bundle whose TensorRT plans were built for another TensorRT version or GPU: build the"
+                    + " engine from its model.onnx (into the engine cache) instead of refusing it.")
+    boolean rebuildEngines;
+
     @Override
     public Integer call() throws IOException {
         if (runs < 0) {
@@ -83,7 +88,8 @@ public final class RunCommand implements Callable<Integer> {
             for (String arg : inputs) {
                 readInput(arg, feeds, sources);
             }
-            SessionOptions options = SessionOptions.builder().backend(backend).intraOpThreads(threads).build();
+            SessionOptions options = SessionOptions.builder().backend(backend).intraOpThreads(threads)
+                    .rebuildEngines(rebuildEngines).build();
             long t0 = System.nanoTime();
             try (Session session = Session.open(model, options)) {
                 long openNanos = System.nanoTime() - t0;

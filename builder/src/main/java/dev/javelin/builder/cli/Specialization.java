@@ -3,6 +3,7 @@ package dev.javelin.builder.cli;
 import dev.javelin.builder.demo.CacheDir;
 import dev.javelin.builder.onnx.OnnxModel;
 import dev.javelin.builder.onnx.SpecializeInputs;
+import dev.javelin.runtime.bundle.Bundle;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -34,11 +35,18 @@ final class Specialization {
                     + " it fold and the If nodes they decide are inlined too.")
     List<String> shapeSpecs = new ArrayList<>();
 
-    /** The model to open: {@code model} itself without specializations, else the cached specialized copy. */
+    /**
+     * The model to open: {@code model} itself (an .onnx file or a bundle folder) without specializations, else the
+     * cached specialized copy (of a bundle's model.onnx for a bundle: the specialized graph no longer matches the
+     * bundle's TensorRT plan).
+     */
     Path resolve(CommandLine cmd, Path model, PrintWriter out) throws IOException {
         boolean noShapes = shapeSpecs == null || shapeSpecs.isEmpty();
         if ((specs == null || specs.isEmpty()) && noShapes) {
             return model;
+        }
+        if (Bundle.isBundle(model)) {
+            model = Bundle.open(model).modelFile();
         }
         Map<String, String> values;
         Map<String, long[]> shapes;

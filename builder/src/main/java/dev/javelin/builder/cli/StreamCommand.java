@@ -40,7 +40,7 @@ public final class StreamCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx model file.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx model file or an engine bundle folder (javelin build).")
     Path model;
 
     @Option(names = {"-i", "--input"}, paramLabel = "NAME=FILE", required = true,

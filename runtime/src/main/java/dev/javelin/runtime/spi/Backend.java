@@ -2,6 +2,7 @@ package dev.javelin.runtime.spi;
 
 import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.SessionOptions;
+import dev.javelin.runtime.bundle.Bundle;
 import java.nio.file.Path;
 
 /**
@@ -25,4 +26,16 @@ public interface Backend {
      * @throws dev.javelin.runtime.BackendUnavailableException if the backend cannot run here
      */
     CompiledModel compile(Path model, SessionOptions options);
+
+    /**
+     * Prepares an engine bundle for execution; the caller owns the result. Backends that do not use engine plans
+     * run the bundle's {@code model.onnx}, which is what this default does; the TensorRT backend loads a plan
+     * built for this machine instead.
+     *
+     * @throws dev.javelin.runtime.ModelException              if the bundle cannot be used here (the message says why)
+     * @throws dev.javelin.runtime.BackendUnavailableException if the backend cannot run here
+     */
+    default CompiledModel compile(Bundle bundle, SessionOptions options) {
+        return compile(bundle.modelFile(), options);
+    }
 }

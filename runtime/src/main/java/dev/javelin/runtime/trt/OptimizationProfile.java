@@ -82,7 +82,8 @@ public record OptimizationProfile(Map<String, Range> inputs) {
             if (d < r.min[i] || d > r.max[i]) {
                 return "input '" + name + "' has shape " + shape + " but the TensorRT engine was built for "
                         + Arrays.toString(r.min) + " to " + Arrays.toString(r.max) + " (dimension " + i + " is " + d
-                        + ", allowed " + r.min[i] + ".." + r.max[i] + "); rebuild with a wider -Djavelin.tensorrt.shapes";
+                        + ", allowed " + r.min[i] + ".." + r.max[i] + "); rebuild with wider shapes (javelin build --shapes, or"
+                        + " -Djavelin.tensorrt.inputShapes / -Djavelin.tensorrt.shapes)";
             }
         }
         return null;

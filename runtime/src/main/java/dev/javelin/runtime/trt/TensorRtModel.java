@@ -5,12 +5,8 @@ import dev.javelin.bindings.core.NativeCallException;
 import dev.javelin.bindings.core.NativeLibraryUnavailableException;
 import dev.javelin.bindings.cuda.CudaContext;
 import dev.javelin.bindings.cuda.CudaDeviceInfo;
-import dev.javelin.bindings.trt.OnnxParseException;
 import dev.javelin.bindings.trt.TensorRt;
-import dev.javelin.bindings.trt.TrtBuildConfig;
-import dev.javelin.bindings.trt.TrtBuilder;
 import dev.javelin.bindings.trt.TrtEngine;
-import dev.javelin.bindings.trt.TrtNetwork;
 import dev.javelin.bindings.trt.TrtRuntime;
 import dev.javelin.bindings.trt.TrtTensorInfo;
 import dev.javelin.runtime.BackendUnavailableException;
@@ -30,7 +26,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
@@ -81,40 +76,61 @@ final class TensorRtModel implements CompiledModel {
         } catch (IOException e) {
             throw new ModelException("cannot read model file " + model + ": " + e.getMessage(), e);
         }
+        return open(deviceId, device, options, runtime -> {
+            BuiltEngine built = EngineBuilds.obtain(model, onnx, options, device, cache, false);
+            try {
+                return new Loaded(runtime.deserialize(built.plan()), built, origin(built));
+            } catch (NativeCallException stale) {
+                if (!built.fromCache()) {
+                    throw stale;
+                }
+                // e.g. a plan from another GPU of the same compute capability: rebuild over it.
+                LOG.warn("cached TensorRT engine {} did not deserialize ({}); rebuilding", built.cacheFile(), stale.getMessage());
+                BuiltEngine rebuilt = EngineBuilds.obtain(model, onnx, options, device, cache, true);
+                return new Loaded(runtime.deserialize(rebuilt.plan()), rebuilt, "engine rebuilt into " + rebuilt.cacheFile());
+            }
+        });
+    }
+
+    /**
+     * Deserialises a plan read from an engine bundle; the caller has checked that it was built for this TensorRT
+     * version and compute capability.
+     */
+    static TensorRtModel fromPlan(byte[] plan, ModelSignature signature, OptimizationProfile profile, String origin,
+                                  int deviceId, CudaDeviceInfo device, TensorRtOptions options) {
+        return open(deviceId, device, options, runtime -> new Loaded(runtime.deserialize(plan),
+                new BuiltEngine(plan, signature, profile, TensorRt.loadedVersion(), null, device.computeCapabilityString(),
+                        device.name(), false, null, 0, List.of(), null), origin));
+    }
+
+    private static String origin(BuiltEngine b) {
+        return b.fromCache() ? "cached engine " + b.cacheFile()
+                : String.format(java.util.Locale.ROOT, "engine built in %.1f s, cached as %s", b.buildNanos() / 1e9, b.cacheFile());
+    }
+
+    /** A deserialised engine, what it was built from, and where it came from (for the description). */
+    private record Loaded(TrtEngine engine, BuiltEngine built, String origin) {
+    }
+
+    /** Produces the engine once the context is current and the runtime exists. */
+    private interface EngineSource {
+        Loaded load(TrtRuntime runtime);
+    }
+
+    private static TensorRtModel open(int deviceId, CudaDeviceInfo device, TensorRtOptions options, EngineSource source) {
         String version = TensorRt.loadedVersion();
-        EngineCacheKey key = new EngineCacheKey(EngineCacheKey.sha256(onnx), version, device.computeCapabilityString(),
-                options.fingerprint());
         CudaContext ctx = CudaContext.primary(deviceId);
         TrtRuntime runtime = null;
         TrtEngine engine = null;
         try {
             ctx.makeCurrent(); // TensorRT and the CUDA runtime use the thread's current (primary) context
-            Optional<EngineCache.Entry> hit = cache.load(key);
             runtime = TrtRuntime.create();
-            EngineCache.Entry entry;
-            String origin;
-            if (hit.isPresent()) {
-                entry = hit.get();
-                origin = "cached engine " + entry.file();
-                try {
-                    engine = runtime.deserialize(entry.plan());
-                } catch (NativeCallException stale) {
-                    // e.g. a plan from another GPU of the same compute capability: rebuild over it.
-                    LOG.warn("cached TensorRT engine {} did not deserialize ({}); rebuilding", entry.file(), stale.getMessage());
-                    entry = build(onnx, model, options, key, cache);
-                    origin = "engine rebuilt into " + entry.file();
-                    engine = runtime.deserialize(entry.plan());
-                }
-            } else {
-                long start = System.nanoTime();
-                entry = build(onnx, model, options, key, cache);
-                origin = String.format(java.util.Locale.ROOT, "engine built in %.1f s, cached as %s",
-                        (System.nanoTime() - start) / 1e9, entry.file());
-                engine = runtime.deserialize(entry.plan());
-            }
+            Loaded loaded = source.load(runtime);
+            engine = loaded.engine();
+            BuiltEngine entry = loaded.built();
             checkEngineMatches(engine, entry.signature());
             String description = "TensorRT " + version + " on cuda:" + deviceId + " " + device.name() + " (compute "
-                    + device.computeCapabilityString() + "), " + origin + " (" + Bytes.format(entry.plan().length) + ")";
+                    + device.computeCapabilityString() + "), " + loaded.origin() + " (" + Bytes.format(entry.plan().length) + ")";
             // Jetson: lanes bind mapped pinned memory instead of copying to and from device buffers.
             boolean zeroCopy = device.integrated() && device.canMapHostMemory();
             return new TensorRtModel(ctx, runtime, engine, entry.signature(), entry.profile(), description, options.contexts(),
@@ -128,37 +144,6 @@ final class TensorRtModel implements CompiledModel {
         } catch (RuntimeException e) {
             closeQuietly(engine, runtime, ctx);
             throw e;
-        }
-    }
-
-    /** Parses, derives the profile, builds, and stores the plan in the cache. */
-    private static EngineCache.Entry build(byte[] onnx, Path model, TensorRtOptions options, EngineCacheKey key, EngineCache cache) {
-        try (TrtBuilder builder = TrtBuilder.create(); TrtNetwork network = builder.parseOnnx(onnx, model.toString())) {
-            List<TrtTensorInfo> inputs = network.inputs();
-            for (TrtTensorInfo in : inputs) {
-                if (in.onHost()) {
-                    throw new ModelException("input '" + in.name() + "' of " + model + " is a shape tensor (its values "
-                            + "set output shapes); the TensorRT backend does not take shape tensors yet");
-                }
-            }
-            ModelSignature signature = TrtTypes.signature(inputs, network.outputs());
-            OptimizationProfile profile = ProfileDerivation.derive(signature.inputs(), options.profile());
-            Map<String, TrtBuildConfig.ShapeRange> ranges = new LinkedHashMap<>();
-            profile.inputs().forEach((name, r) -> ranges.put(name, new TrtBuildConfig.ShapeRange(r.min(), r.opt(), r.max())));
-            LOG.info("building a TensorRT engine for {} (profile {}); this takes a while once, then the cache serves it",
-                    model.getFileName(), profile.inputs());
-            byte[] plan = builder.buildSerialized(network, new TrtBuildConfig(options.workspaceBytes(), ranges,
-                    options.optimizationLevel()));
-            Path file;
-            try {
-                file = cache.store(key, plan, signature, profile);
-            } catch (IOException e) {
-                LOG.warn("cannot write the TensorRT engine cache in {} ({}); the engine is used uncached", cache.dir(), e.toString());
-                file = cache.planFile(key);
-            }
-            return new EngineCache.Entry(plan, signature, profile, file);
-        } catch (OnnxParseException e) {
-            throw new ModelException(e.getMessage(), e);
         }
     }
 

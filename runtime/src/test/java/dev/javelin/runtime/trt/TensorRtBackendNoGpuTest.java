@@ -66,4 +66,20 @@ class TensorRtBackendNoGpuTest {
             assertTrue(direct.getCause().getMessage().contains("tried: dlopen(libcuda.so.1)"), direct.getCause().getMessage());
         }
     }
+
+    @Test
+    void theEngineBuilderFailsWithTheSameTypedErrorAndWritesNothing(@TempDir Path dir) throws Exception {
+        noDriverHere();
+        Path model = Files.write(dir.resolve("m.onnx"), new byte[] {8, 7});
+        EngineCache cache = new EngineCache(dir.resolve("engines"));
+        for (int i = 0; i < 20; i++) {
+            BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> TensorRtEngineBuilder.build(
+                    model, TensorRtOptions.defaults().withTimingCache(dir.resolve("t.cache")), 0, cache));
+            assertEquals("tensorrt", e.backend());
+            assertTrue(e.getMessage().startsWith("backend 'tensorrt' is unavailable: CUDA driver unavailable: no NVIDIA driver"),
+                    e.getMessage());
+        }
+        assertFalse(Files.exists(dir.resolve("engines")));
+        assertFalse(Files.exists(dir.resolve("t.cache")));
+    }
 }

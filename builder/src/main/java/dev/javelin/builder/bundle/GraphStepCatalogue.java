@@ -1,0 +1,39 @@
+package dev.javelin.builder.bundle;
+
+import dev.javelin.runtime.bundle.Precision;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The graph steps {@code javelin build} runs for some options, in order: checks, dimension names, legalization,
+ * precision. This is where new steps plug in: the legalizer (rewrites of ops TensorRT lacks) before precision, the
+ * FP16 converter and the INT8 quantizer for {@link Precision#FP16} and {@link Precision#INT8}.
+ */
+public final class GraphStepCatalogue {
+    private GraphStepCatalogue() {
+    }
+
+    /**
+     * The steps for {@code options}.
+     *
+     * @throws StepUnavailableException if the options need a step this build does not include
+     */
+    public static List<GraphStep> forBuild(BuildOptions options) {
+        List<GraphStep> steps = new ArrayList<>();
+        steps.add(new CheckGraphStep());
+        steps.add(new SeparateReusedDimNames());
+        switch (options.precision()) {
+            case FP32 -> {
+                // the model's own precision: nothing to convert
+            }
+            case FP16 -> throw unavailable("fp16", "the FP16 converter");
+            case INT8 -> throw unavailable("int8", "the INT8 quantizer (calibration and Q/DQ placement)");
+        }
+        return List.copyOf(steps);
+    }
+
+    private static StepUnavailableException unavailable(String precision, String what) {
+        return new StepUnavailableException("--precision " + precision + " is not available in this build: " + what
+                + " is not wired into 'javelin build' yet; build with --precision fp32 (the default)");
+    }
+}
