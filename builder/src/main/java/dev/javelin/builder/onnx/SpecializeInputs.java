@@ -341,9 +341,6 @@ public final class SpecializeInputs {
             Map.entry("ReduceL1", 1), Map.entry("ReduceL2", 1), Map.entry("ReduceSumSquare", 1),
             Map.entry("ReduceLogSumExp", 1));
 
-    private static final Set<String> NONDETERMINISTIC = Set.of("RandomNormal", "RandomUniform", "RandomNormalLike",
-            "RandomUniformLike", "Multinomial", "Bernoulli");
-
     /**
      * One folding round: finds the top-level Shape/Size nodes over shape-static operands (rule in the class
      * comment), learns their values from one ONNX Runtime run and replaces them by constants.
@@ -378,7 +375,7 @@ public final class SpecializeInputs {
                 continue;
             }
             String op = n.getOpType();
-            boolean allValues = !NONDETERMINISTIC.contains(op) && valueStatic.containsAll(n.getInputList());
+            boolean allValues = !ConstantFolding.NONDETERMINISTIC.contains(op) && valueStatic.containsAll(n.getInputList());
             boolean shapeOf = (op.equals("Shape") || op.equals("Size")) && n.getInputCount() == 1
                     && shapeStatic.contains(n.getInput(0));
             if (shapeOf) {
