@@ -64,12 +64,12 @@ public final class RequiredAttributes {
             new Requirement("RandomNormal", "shape", 1, ALL, "the output shape"),
             new Requirement("RandomUniform", "shape", 1, ALL, "the output shape"),
             new Requirement("GroupNormalization", "num_groups", 18, ALL, "the number of channel groups"),
-            new Requirement("Unsqueeze", "axes", 1, 13, "the axes to insert (an input from opset 13)"),
-            new Requirement("Slice", "starts", 1, 10, "the start indices (an input from opset 10)"),
-            new Requirement("Slice", "ends", 1, 10, "the end indices (an input from opset 10)"),
-            new Requirement("Pad", "pads", 2, 11, "the padding amounts (an input from opset 11)"),
-            new Requirement("TopK", "k", 1, 10, "how many elements to keep (an input from opset 10)"),
-            new Requirement("Upsample", "scales", 7, 9, "the scale per dimension (an input from opset 9)"),
+            new Requirement("Unsqueeze", "axes", 1, 13, "the axes to insert; an input from opset 13"),
+            new Requirement("Slice", "starts", 1, 10, "the start indices; an input from opset 10"),
+            new Requirement("Slice", "ends", 1, 10, "the end indices; an input from opset 10"),
+            new Requirement("Pad", "pads", 2, 11, "the padding amounts; an input from opset 11"),
+            new Requirement("TopK", "k", 1, 10, "how many elements to keep; an input from opset 10"),
+            new Requirement("Upsample", "scales", 7, 9, "the scale per dimension; an input from opset 9"),
             new Requirement("TfIdfVectorizer", "mode", 9, ALL, "TF, IDF or TFIDF"),
             new Requirement("TfIdfVectorizer", "min_gram_length", 9, ALL, "the shortest n-gram"),
             new Requirement("TfIdfVectorizer", "max_gram_length", 9, ALL, "the longest n-gram"),
@@ -117,7 +117,8 @@ public final class RequiredAttributes {
             long values = present.stream().filter(CONSTANT_VALUES::contains).count();
             if (values != 1) {
                 throw new ModelException("graph '" + g.path() + "': node " + OnnxGraph.describe(n, index) + " has "
-                        + (values == 0 ? "no value attribute" : values + " value attributes " + present)
+                        + (values == 0 ? "no value attribute" : values + " value attributes "
+                        + present.stream().filter(CONSTANT_VALUES::contains).sorted().toList())
                         + "; a Constant needs exactly one of " + CONSTANT_VALUES.stream().sorted().toList());
             }
             return;
