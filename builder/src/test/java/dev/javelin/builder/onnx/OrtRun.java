@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * graph optimizations, one thread) — a different path from the toolkit's own {@link OrtCpu} — and returns each
  * output's raw little-endian bytes.
  */
-final class OrtRun {
+public final class OrtRun {
     private static final SessionOptions CPU = SessionOptions.builder().backend(BackendKind.CPU).intraOpThreads(1).build();
     private static final AtomicInteger COUNTER = new AtomicInteger();
 
@@ -28,7 +28,7 @@ final class OrtRun {
     }
 
     /** Writes {@code model} into {@code dir} and runs it; inputs are borrowed. */
-    static Map<String, byte[]> raw(OnnxModel model, Path dir, Map<String, Tensor> inputs) {
+    public static Map<String, byte[]> raw(OnnxModel model, Path dir, Map<String, Tensor> inputs) {
         Path file = dir.resolve("model-" + COUNTER.incrementAndGet() + ".onnx");
         model.write(file);
         try (Session s = Session.open(file, CPU); Result r = s.run(inputs)) {
@@ -47,20 +47,20 @@ final class OrtRun {
     }
 
     /** Like {@link #raw} but every output is read as float32. */
-    static Map<String, float[]> floats(OnnxModel model, Path dir, Map<String, Tensor> inputs) {
+    public static Map<String, float[]> floats(OnnxModel model, Path dir, Map<String, Tensor> inputs) {
         Map<String, float[]> out = new LinkedHashMap<>();
         raw(model, dir, inputs).forEach((k, v) -> out.put(k, toFloats(v)));
         return out;
     }
 
-    static float[] toFloats(byte[] raw) {
+    public static float[] toFloats(byte[] raw) {
         float[] f = new float[raw.length / 4];
         ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
         return f;
     }
 
     /** Deterministic values in [lo, hi). */
-    static float[] uniform(long seed, int n, float lo, float hi) {
+    public static float[] uniform(long seed, int n, float lo, float hi) {
         float[] v = new float[n];
         long s = seed;
         for (int i = 0; i < n; i++) {
@@ -71,7 +71,7 @@ final class OrtRun {
     }
 
     /** Largest |a - b|. */
-    static double maxAbsDiff(float[] a, float[] b) {
+    public static double maxAbsDiff(float[] a, float[] b) {
         if (a.length != b.length) {
             throw new AssertionError("lengths differ: " + a.length + " vs " + b.length);
         }
