@@ -1,6 +1,8 @@
 package dev.javelin.builder.legalize;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -9,7 +11,8 @@ import java.util.stream.Collectors;
 
 /**
  * What legalization did, node by node, and what is left: a plain record (Jackson serializes and reads it as is)
- * meant for the engine bundle's manifest and for {@code javelin inspect}.
+ * meant for the engine bundle's manifest and for {@code javelin inspect}. JSON keys are the component names, plus
+ * {@code fullyBuildable} (written, ignored when read back).
  *
  * @param tensorrtVersion   the TensorRT version whose op table was used
  * @param prefer            rewrite or kernels, for ops that have both
@@ -17,6 +20,7 @@ import java.util.stream.Collectors;
  * @param remaining         op types of the legalized model TensorRT still cannot build (kernel ops included)
  * @param deadNodesRemoved  nodes removed because the rewrites left them without readers
  */
+@JsonIgnoreProperties(value = "fullyBuildable", allowGetters = true)
 public record LegalizationReport(String tensorrtVersion, Prefer prefer, List<NodeDecision> decisions,
                                  List<RemainingOp> remaining, int deadNodesRemoved) {
     public LegalizationReport {
@@ -25,6 +29,7 @@ public record LegalizationReport(String tensorrtVersion, Prefer prefer, List<Nod
     }
 
     /** Whether TensorRT can build every op of the legalized model (by the op table): nothing remains. */
+    @JsonProperty("fullyBuildable")
     public boolean fullyBuildable() {
         return remaining.isEmpty();
     }

@@ -124,7 +124,8 @@ public final class Legalizer {
         List<NodeDecision> decisions = new ArrayList<>();
         Set<String> names = GraphEdit.allNames(model.proto().getGraph());
         long opset = model.defaultOpset();
-        GraphEdit main = new GraphEdit(model, model.proto().getGraph(), "main", true, opset, names, Map.of(), Map.of());
+        String root = model.proto().getGraph().getName().isEmpty() ? "main" : model.proto().getGraph().getName();
+        GraphEdit main = new GraphEdit(model, model.proto().getGraph(), root, true, opset, names, Map.of(), Map.of());
         if (!options.inputShapes().isEmpty()) {
             learnFromDiscovery(model, main);
         }

@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * The decision for one node TensorRT cannot build.
  *
- * @param graph     where the node is: {@code main} or a subgraph path such as {@code main/loop.body}
+ * @param graph     where the node is: the main graph's name ({@code main} when unnamed) or a subgraph path such
+ *                  as {@code main/loop.body}
  * @param node      the node's name, or {@code #index} when it has none
  * @param op        op key ({@code Unique}, {@code com.microsoft:FastGelu})
  * @param decision  what the builder does

@@ -184,11 +184,11 @@ final class QuantRewrites {
         String zero = e.scalar(ElementType.FLOAT, 0);
         String lo = e.op("Min", List.of(e.reduceAll("ReduceMin", x), zero));
         String hi = e.op("Max", List.of(e.reduceAll("ReduceMax", x), zero));
-        // scale = (max == min ? 1 : max - min) / 255, as ONNX Runtime and the ONNX reference compute it
-        String range = e.op("Where", List.of(e.op("Equal", List.of(hi, lo)), e.scalar(ElementType.FLOAT, 1), e.sub(hi, lo)));
+        // scale = max == min ? 1 : (max - min) / 255, as ONNX Runtime computes it (the ONNX reference takes 1/255)
         String scaleOut = GraphEdit.output(n, 1);
-        String scale = scaleOut.isEmpty() ? e.div(range, e.scalar(ElementType.FLOAT, 255))
-                : e.opTo(scaleOut, "Div", List.of(range, e.scalar(ElementType.FLOAT, 255)));
+        List<String> choose = List.of(e.op("Equal", List.of(hi, lo)), e.scalar(ElementType.FLOAT, 1),
+                e.div(e.sub(hi, lo), e.scalar(ElementType.FLOAT, 255)));
+        String scale = scaleOut.isEmpty() ? e.op("Where", choose) : e.opTo(scaleOut, "Where", choose);
         String zpf = e.unary("Round", e.clip(e.sub(zero, e.div(lo, scale)), ElementType.FLOAT, 0, 255));
         if (!GraphEdit.output(n, 2).isEmpty()) {
             e.opTo(n.getOutput(2), "Cast", List.of(zpf), GraphEdit.intAttr("to", ElementType.UINT8.onnx()));
@@ -196,10 +196,12 @@ final class QuantRewrites {
         String q = e.clip(e.add(e.unary("Round", e.div(x, scale)), zpf), ElementType.FLOAT, 0, 255);
         e.opTo(n.getOutput(0), "Cast", List.of(q), GraphEdit.intAttr("to", ElementType.UINT8.onnx()));
         g.replace(i, e.nodes());
-        return Rewrite.Outcome.done("the ONNX formula in standard ops: scale = (max(x,0) - min(x,0))/255, zero point = "
-                        + "round(clip(-min/scale, 0, 255)), y = clip(round(x/scale) + zero point, 0, 255) as uint8",
-                Tolerance.of(1, 0, "y and y_zero_point may differ by 1 where a value lies at a rounding tie (Round is "
-                        + "half-to-even; ONNX Runtime rounds the zero point half away from zero); y_scale is exact"));
+        return Rewrite.Outcome.done("ONNX Runtime's formula in standard ops: scale = (max(x,0) - min(x,0))/255 (1 when the "
+                        + "range is empty), zero point = round(clip(-min/scale, 0, 255)), y = clip(round(x/scale) + zero "
+                        + "point, 0, 255) as uint8, rounding half to even",
+                Tolerance.of(1, 0, "y may differ by 1 where x/scale lies within float32 rounding of a half-integer "
+                        + "(ONNX Runtime's vectorized quantizer may round the quotient differently); scale and zero point "
+                        + "are exact"));
     }
 
     private static Rewrite.Outcome matMulInteger(GraphEdit g, int i) {
