@@ -6,12 +6,9 @@ import dev.javelin.builder.onnx.proto.ModelProto;
 import dev.javelin.builder.onnx.proto.NodeProto;
 import dev.javelin.builder.onnx.proto.TensorProto;
 import dev.javelin.builder.onnx.proto.ValueInfoProto;
-import dev.javelin.runtime.ModelException;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -47,8 +44,7 @@ public final class DeadNodeRemoval {
     /** Removes dead nodes and unused initializers from the main graph and every subgraph. */
     public static Outcome apply(OnnxModel model) {
         Counts counts = new Counts();
-        GraphProto g = model.proto().getGraph();
-        GraphProto cleaned = clean(g, true, counts);
+        GraphProto cleaned = clean(model.graph(), true, counts);
         ModelProto out = model.proto().toBuilder().setGraph(cleaned).build();
         return new Outcome(model.withProto(out), new Report(counts.nodes, counts.initializers, counts.topLevel));
     }
@@ -61,7 +57,7 @@ public final class DeadNodeRemoval {
      */
     public static int pruneTopLevel(GraphProto.Builder gb) {
         Counts counts = new Counts();
-        GraphProto cleaned = clean(gb.build(), false, counts);
+        GraphProto cleaned = clean(OnnxGraph.of(gb.build()), false, counts);
         gb.clear().mergeFrom(cleaned);
         return counts.nodes;
     }
@@ -73,20 +69,22 @@ public final class DeadNodeRemoval {
         int depth;
     }
 
-    private static GraphProto clean(GraphProto g, boolean subgraphs, Counts counts) {
+    private static GraphProto clean(OnnxGraph graph, boolean subgraphs, Counts counts) {
+        GraphProto g = graph.proto();
         GraphProto.Builder gb = g.toBuilder();
         if (subgraphs) {
             counts.depth++;
             for (int i = 0; i < gb.getNodeCount(); i++) {
                 NodeProto n = gb.getNode(i);
                 if (n.getAttributeList().stream().anyMatch(a -> a.hasG() || a.getGraphsCount() > 0)) {
-                    gb.setNode(i, cleanSubgraphs(n, counts));
+                    gb.setNode(i, cleanSubgraphs(n, graph.subgraphs(i), counts));
                 }
             }
             counts.depth--;
             g = gb.build();
         }
-        OnnxGraph view = OnnxGraph.of(g);
+        // A subgraph's view keeps its outer scope, so its topological order accepts the names it captures.
+        OnnxGraph view = graph.withProto(g);
         Set<String> live = new HashSet<>();
         for (ValueInfoProto o : g.getOutputList()) {
             live.add(o.getName());
@@ -94,7 +92,7 @@ public final class DeadNodeRemoval {
         List<NodeProto> nodes = g.getNodeList();
         boolean[] keep = new boolean[nodes.size()];
         // Reverse topological order: every reader of a node's outputs is decided before the node.
-        List<Integer> order = producerOrder(view);
+        List<Integer> order = view.topologicalOrder();
         for (int k = order.size() - 1; k >= 0; k--) {
             int i = order.get(k);
             for (String o : nodes.get(i).getOutputList()) {
@@ -136,52 +134,10 @@ public final class DeadNodeRemoval {
         return gb.build();
     }
 
-    /**
-     * Node indices ordered after the producers of what they read. Unlike {@link OnnxGraph#topologicalOrder()}
-     * this works on a subgraph on its own: names from the enclosing scope simply have no producer here.
-     */
-    private static List<Integer> producerOrder(OnnxGraph view) {
-        int n = view.nodes().size();
-        Map<String, Integer> producers = view.producers();
-        List<List<Integer>> successors = new ArrayList<>();
-        int[] indegree = new int[n];
-        for (int i = 0; i < n; i++) {
-            successors.add(new ArrayList<>());
-        }
-        for (int i = 0; i < n; i++) {
-            Set<Integer> preds = new HashSet<>();
-            for (String name : view.reads(i)) {
-                Integer p = producers.get(name);
-                if (p != null && p != i && preds.add(p)) {
-                    successors.get(p).add(i);
-                    indegree[i]++;
-                }
-            }
-        }
-        ArrayDeque<Integer> ready = new ArrayDeque<>();
-        for (int i = 0; i < n; i++) {
-            if (indegree[i] == 0) {
-                ready.add(i);
-            }
-        }
-        List<Integer> order = new ArrayList<>(n);
-        while (!ready.isEmpty()) {
-            int i = ready.poll();
-            order.add(i);
-            for (int s : successors.get(i)) {
-                if (--indegree[s] == 0) {
-                    ready.add(s);
-                }
-            }
-        }
-        if (order.size() < n) {
-            throw new ModelException("graph '" + view.path() + "' has a cycle; dead-node removal needs an acyclic graph");
-        }
-        return order;
-    }
-
-    private static NodeProto cleanSubgraphs(NodeProto n, Counts counts) {
+    /** {@code subs} are the node's subgraphs in {@link OnnxGraph#subgraphs} order: per attribute, g then graphs. */
+    private static NodeProto cleanSubgraphs(NodeProto n, List<OnnxGraph> subs, Counts counts) {
         NodeProto.Builder nb = n.toBuilder();
+        int next = 0;
         for (int i = 0; i < nb.getAttributeCount(); i++) {
             AttributeProto a = nb.getAttribute(i);
             if (!a.hasG() && a.getGraphsCount() == 0) {
@@ -189,10 +145,10 @@ public final class DeadNodeRemoval {
             }
             AttributeProto.Builder ab = a.toBuilder();
             if (a.hasG()) {
-                ab.setG(clean(a.getG(), true, counts));
+                ab.setG(clean(subs.get(next++), true, counts));
             }
             for (int k = 0; k < a.getGraphsCount(); k++) {
-                ab.setGraphs(k, clean(a.getGraphs(k), true, counts));
+                ab.setGraphs(k, clean(subs.get(next++), true, counts));
             }
             nb.setAttribute(i, ab);
         }
