@@ -13,12 +13,9 @@ import dev.javelin.builder.onnx.proto.AttributeProto;
 import dev.javelin.builder.onnx.proto.GraphProto;
 import dev.javelin.builder.onnx.proto.ModelProto;
 import dev.javelin.builder.onnx.proto.NodeProto;
-import dev.javelin.builder.onnx.proto.SparseTensorProto;
-import dev.javelin.builder.onnx.proto.TensorProto;
 import dev.javelin.runtime.ModelException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -131,7 +128,7 @@ public final class Legalizer {
         }
         Set<String> foldable = ConstantFolding.constantNames(model, options.folding());
         Map<String, Integer> foldTargets = new LinkedHashMap<>(); // output -> index into decisions
-        legalizeGraph(main, foldable, decisions, foldTargets);
+        legalizeGraph(main, Set.of(), foldable, decisions, foldTargets);
 
         ModelProto rewritten = model.proto().toBuilder().setGraph(main.build()).build();
         OnnxModel result = model.withProto(rewritten);
@@ -165,9 +162,9 @@ public final class Legalizer {
         }
     }
 
-    private void legalizeGraph(GraphEdit g, Set<String> foldable, List<NodeDecision> decisions,
+    private void legalizeGraph(GraphEdit g, Set<String> outerConstants, Set<String> foldable, List<NodeDecision> decisions,
                                Map<String, Integer> foldTargets) {
-        Set<String> constants = constantsOf(g);
+        Set<String> constants = TensorRtOpSupport.buildTimeConstants(g.build(), outerConstants);
         // Whole dynamic-quantization chains first: their MatMulInteger/ConvInteger become float ops and the
         // DynamicQuantizeLinear nodes feeding only them go.
         Map<Integer, Rewrite.Outcome> chains = Map.of();
@@ -200,7 +197,7 @@ public final class Legalizer {
             }
             NodeProto now = g.node(i);
             if (now != null && hasSubgraph(now)) {
-                g.update(i, legalizeSubgraphs(g, i, now, decisions));
+                g.update(i, legalizeSubgraphs(g, i, now, constants, decisions));
             }
         }
     }
@@ -258,7 +255,8 @@ public final class Legalizer {
         return new NodeDecision(g.path, g.label(i), op, d, detail, t);
     }
 
-    private NodeProto legalizeSubgraphs(GraphEdit outer, int i, NodeProto n, List<NodeDecision> decisions) {
+    private NodeProto legalizeSubgraphs(GraphEdit outer, int i, NodeProto n, Set<String> constants,
+                                        List<NodeDecision> decisions) {
         NodeProto.Builder nb = n.toBuilder();
         for (int k = 0; k < nb.getAttributeCount(); k++) {
             AttributeProto a = nb.getAttribute(k);
@@ -267,20 +265,22 @@ public final class Legalizer {
             }
             AttributeProto.Builder ab = a.toBuilder();
             if (a.hasG()) {
-                ab.setG(legalizeSubgraph(outer, a.getG(), outer.path + "/" + outer.label(i) + "." + a.getName(), decisions));
+                ab.setG(legalizeSubgraph(outer, a.getG(), outer.path + "/" + outer.label(i) + "." + a.getName(), constants,
+                        decisions));
             }
             for (int j = 0; j < a.getGraphsCount(); j++) {
                 ab.setGraphs(j, legalizeSubgraph(outer, a.getGraphs(j),
-                        outer.path + "/" + outer.label(i) + "." + a.getName() + "[" + j + "]", decisions));
+                        outer.path + "/" + outer.label(i) + "." + a.getName() + "[" + j + "]", constants, decisions));
             }
             nb.setAttribute(k, ab);
         }
         return nb.build();
     }
 
-    private GraphProto legalizeSubgraph(GraphEdit outer, GraphProto sub, String path, List<NodeDecision> decisions) {
+    private GraphProto legalizeSubgraph(GraphEdit outer, GraphProto sub, String path, Set<String> constants,
+                                        List<NodeDecision> decisions) {
         GraphEdit g = new GraphEdit(outer.model, sub, path, false, outer.opset, outer.names(), outer.types(), outer.ranks());
-        legalizeGraph(g, Set.of(), decisions, new LinkedHashMap<>());
+        legalizeGraph(g, constants, Set.of(), decisions, new LinkedHashMap<>());
         return g.build();
     }
 
@@ -326,24 +326,6 @@ public final class Legalizer {
             out.add(new RemainingOp(f.op(), f.count(), kernel ? "kernel" : "unsupported", f.reason(), f.nodes()));
         }
         return out;
-    }
-
-    /** Names with build-time values, as {@link TensorRtOpSupport} counts them (initializers, Constant outputs). */
-    private static Set<String> constantsOf(GraphEdit g) {
-        Set<String> c = new HashSet<>();
-        GraphProto p = g.build();
-        for (TensorProto t : p.getInitializerList()) {
-            c.add(t.getName());
-        }
-        for (SparseTensorProto t : p.getSparseInitializerList()) {
-            c.add(t.getValues().getName());
-        }
-        for (NodeProto n : p.getNodeList()) {
-            if (n.getOpType().equals("Constant") && OpKey.isDefaultDomain(n.getDomain())) {
-                c.addAll(n.getOutputList());
-            }
-        }
-        return c;
     }
 
     private static boolean hasSubgraph(NodeProto n) {

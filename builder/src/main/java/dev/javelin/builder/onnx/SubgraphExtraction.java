@@ -3,7 +3,6 @@ package dev.javelin.builder.onnx;
 import dev.javelin.builder.onnx.ShapeDiscovery.TensorType;
 import dev.javelin.builder.onnx.proto.GraphProto;
 import dev.javelin.builder.onnx.proto.ModelProto;
-import dev.javelin.builder.onnx.proto.NodeProto;
 import dev.javelin.builder.onnx.proto.TensorProto;
 import dev.javelin.builder.onnx.proto.TensorShapeProto;
 import dev.javelin.builder.onnx.proto.TypeProto;
