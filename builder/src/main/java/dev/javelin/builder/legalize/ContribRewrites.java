@@ -46,6 +46,8 @@ final class ContribRewrites {
     static final Tolerance NORMALIZATION = Tolerance.of(1e-5, 1e-5,
             "float32 rounding: variance as the mean of squared deviations, where ONNX Runtime's fused kernel uses "
                     + "E[x^2] - E[x]^2; both over the last axis");
+    static final Tolerance RMS_NORMALIZATION = Tolerance.of(1e-5, 1e-5,
+            "float32 rounding: the mean of squares and its root evaluated as separate ops, over the normalized axes");
     static final Tolerance MATMUL = Tolerance.of(1e-6, 1e-5, "float32 rounding of the alpha scaling order");
 
     private ContribRewrites() {
@@ -173,7 +175,7 @@ final class ContribRewrites {
         g.replace(i, e.nodes());
         return Rewrite.Outcome.done("s = input + skip" + (bias.isEmpty() ? "" : " + bias") + (sumOut.isEmpty() ? "" : " (output 3)")
                 + ", then " + (rms ? "RMS" : "layer") + " normalization over the last axis (epsilon " + eps + ")"
-                + normalizationForm(g, rms, mean, output(n, 2)), NORMALIZATION);
+                + normalizationForm(g, rms, mean, output(n, 2)), rms ? RMS_NORMALIZATION : NORMALIZATION);
     }
 
     private static Rewrite.Outcome layerNorm(GraphEdit g, int i, boolean rms) {
@@ -216,11 +218,14 @@ final class ContribRewrites {
         normalize(e, g, n.getInput(0), t, axes, eps, scale, bias, rms, n.getOutput(0), mean, invStd);
         g.replace(i, e.nodes());
         return Rewrite.Outcome.done((rms ? "RMS" : "layer") + " normalization over axes " + java.util.Arrays.toString(axes)
-                + " (epsilon " + eps + ")" + normalizationForm(g, rms, mean, invStd), NORMALIZATION);
+                + " (epsilon " + eps + ")" + normalizationForm(g, rms, mean, invStd), rms ? RMS_NORMALIZATION : NORMALIZATION);
     }
 
     private static String normalizationForm(GraphEdit g, boolean rms, String mean, String invStd) {
-        return !rms && g.opset >= 17 && mean.isEmpty() && invStd.isEmpty() ? " as the standard LayerNormalization"
+        if (rms) {
+            return " as Mul, ReduceMean, Add, Sqrt, Div, Mul";
+        }
+        return g.opset >= 17 && mean.isEmpty() && invStd.isEmpty() ? " as the standard LayerNormalization"
                 : " as ReduceMean, Sub, Mul, Add, Sqrt, Div";
     }
 

@@ -153,8 +153,8 @@ public final class TensorRtOpSupport {
             new Entry("TfIdfVectorizer", NO_IMPORTER + " (text n-gram features)", NONE, null),
             new Entry("Unique", NO_IMPORTER + " (output shape depends on the data)", KERNEL, null),
             new Entry("SimplifiedLayerNormalization", "an ONNX Runtime contrib op (RMS normalization) that ONNX Runtime "
-                    + "registers in the default domain; not an ONNX operator, so " + NO_IMPORTER.substring(0, 1).toLowerCase()
-                    + NO_IMPORTER.substring(1), REWRITE, null),
+                    + "registers in the default domain; not an ONNX operator, so TensorRT's ONNX parser has no importer for it",
+                    REWRITE, null),
             new Entry("DFT", NO_IMPORTER + " before TensorRT 11.2", KERNEL, "11.2"),
             new Entry("Attention", NO_IMPORTER + " before TensorRT 10.14", NONE, "10.14"),
             new Entry("STFT", NO_IMPORTER + " before TensorRT 10.5", NONE, "10.5"),
