@@ -210,9 +210,10 @@ public final class Legalizer {
             return decision(g, i, op, Decision.REWRITE, chain.detail(), chain.tolerance());
         }
         if (g.node(i) == null) {
-            // Removed: it fed only rewritten chains.
-            return decision(g, i, op, Decision.REWRITE, "removed: nothing reads its outputs once the dynamic-quantization "
-                    + "chains it fed were rewritten to float (see the MatMulInteger/ConvInteger decisions)", null);
+            // Removed by the sweep after the chain rewrites: it fed only rewritten chains (or nothing at all).
+            return decision(g, i, op, Decision.REWRITE, op.equals("DynamicQuantizeLinear")
+                    ? "removed: nothing reads its outputs once the dynamic-quantization chains it fed were rewritten to "
+                    + "float (see the MatMulInteger/ConvInteger decisions)" : "removed: nothing reads its outputs", null);
         }
         if (g.topLevel && ConstantFolding.isFoldableOp(n, options.folding())
                 && n.getInputList().stream().allMatch(in -> in.isEmpty() || foldable.contains(in))) {
