@@ -53,6 +53,14 @@ public final class OnnxGraph {
         return new OnnxGraph(graph, name, Set.of(), new IdentityHashMap<>());
     }
 
+    /**
+     * The same place in the model (path and outer scope) holding another version of this graph, e.g. after a pass
+     * changed its nodes.
+     */
+    public OnnxGraph withProto(GraphProto replacement) {
+        return new OnnxGraph(replacement, path, outerScope, new IdentityHashMap<>());
+    }
+
     /** The graph message. */
     public GraphProto proto() {
         return graph;

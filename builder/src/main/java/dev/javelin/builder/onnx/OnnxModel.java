@@ -211,13 +211,14 @@ public final class OnnxModel {
 
     /**
      * Checks the graph and every subgraph: one producer per value, no dangling names, no cycles, every
-     * output defined.
+     * output defined, and every attribute the ONNX specification requires present ({@link RequiredAttributes}).
      *
      * @throws ModelException naming this model, the graph, the node and the tensor
      */
     public void validate() {
         try {
             graph().validate();
+            RequiredAttributes.check(this);
         } catch (ModelException e) {
             throw new ModelException(displayName() + ": " + e.getMessage(), e);
         }

@@ -7,19 +7,9 @@ import dev.javelin.builder.onnx.proto.NodeProto;
 import dev.javelin.builder.onnx.proto.TensorProto;
 import dev.javelin.builder.onnx.proto.TensorShapeProto;
 import dev.javelin.builder.onnx.proto.ValueInfoProto;
-import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.ModelException;
-import dev.javelin.runtime.Result;
-import dev.javelin.runtime.Session;
-import dev.javelin.runtime.SessionOptions;
-import dev.javelin.runtime.Shape;
-import dev.javelin.runtime.Tensor;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -201,7 +191,7 @@ public final class SpecializeInputs {
             inlineConstantIfs(gb, model, inlined);
         } while (!shapes.isEmpty() && foldShapes(gb, model, shapesFolded));
         int afterInline = gb.getNodeCount();
-        removeDead(gb);
+        DeadNodeRemoval.pruneTopLevel(gb);
         int removed = afterInline - gb.getNodeCount();
         ModelProto out = model.proto().toBuilder().setGraph(gb.build()).build();
         OnnxGraph.of(out.getGraph()).validate();
@@ -351,9 +341,6 @@ public final class SpecializeInputs {
             Map.entry("ReduceL1", 1), Map.entry("ReduceL2", 1), Map.entry("ReduceSumSquare", 1),
             Map.entry("ReduceLogSumExp", 1));
 
-    private static final Set<String> NONDETERMINISTIC = Set.of("RandomNormal", "RandomUniform", "RandomNormalLike",
-            "RandomUniformLike", "Multinomial", "Bernoulli");
-
     /**
      * One folding round: finds the top-level Shape/Size nodes over shape-static operands (rule in the class
      * comment), learns their values from one ONNX Runtime run and replaces them by constants.
@@ -388,7 +375,7 @@ public final class SpecializeInputs {
                 continue;
             }
             String op = n.getOpType();
-            boolean allValues = !NONDETERMINISTIC.contains(op) && valueStatic.containsAll(n.getInputList());
+            boolean allValues = !ConstantFolding.NONDETERMINISTIC.contains(op) && valueStatic.containsAll(n.getInputList());
             boolean shapeOf = (op.equals("Shape") || op.equals("Size")) && n.getInputCount() == 1
                     && shapeStatic.contains(n.getInput(0));
             if (shapeOf) {
@@ -466,52 +453,23 @@ public final class SpecializeInputs {
             vb.getTypeBuilder().getTensorTypeBuilder().setElemType(ElementType.INT64.onnx());
             probe.addOutput(vb);
         }
-        removeDead(probe);
-        Map<String, Tensor> feeds = new LinkedHashMap<>();
+        DeadNodeRemoval.pruneTopLevel(probe);
+        Map<String, TensorProto> feeds = new LinkedHashMap<>();
         for (ValueInfoProto in : gb.getInputList()) {
             ElementType t = ElementType.fromOnnxOrNull(in.getType().getTensorType().getElemType());
-            if (t == null || t.toDType().isEmpty()) {
-                return null; // an input type the runtime cannot feed: no discovery, no folding
+            if (t == null || !t.isFixedWidth()) {
+                return null; // an input type that cannot be fed as dense bytes: no discovery, no folding
             }
+            feeds.put(in.getName(), OrtCpu.zeros(in.getName(), t, inputShapes.get(in.getName())));
         }
-        Path file = null;
-        try {
-            file = Files.createTempFile("javelin-shape-discovery", ".onnx");
-            model.withProto(model.proto().toBuilder().setGraph(probe).build()).write(file);
-            // No graph rewrites: ONNX Runtime would fold the exposed Shape outputs into initializers itself, and
-            // an initializer that is a graph output fails to load; the probe only has to run the graph as written.
-            SessionOptions cpu = SessionOptions.builder().backend(BackendKind.CPU).intraOpThreads(1)
-                    .optimization(SessionOptions.Optimization.NONE).build();
-            try (Session s = Session.open(file, cpu)) {
-                for (ValueInfoProto in : gb.getInputList()) {
-                    ElementType t = ElementType.fromOnnxOrNull(in.getType().getTensorType().getElemType());
-                    feeds.put(in.getName(), Tensor.allocate(t.toDType().orElseThrow(), Shape.of(inputShapes.get(in.getName()))));
-                }
-                Map<String, long[]> values = new HashMap<>();
-                try (Result r = s.run(feeds)) {
-                    for (String name : names) {
-                        ByteBuffer b = r.get(name).buffer().order(ByteOrder.nativeOrder());
-                        long[] v = new long[b.capacity() / 8];
-                        for (int k = 0; k < v.length; k++) {
-                            v[k] = b.getLong(k * 8);
-                        }
-                        values.put(name, v);
-                    }
-                }
-                return values;
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("shape discovery for " + model.displayName() + ": " + e.getMessage(), e);
-        } finally {
-            feeds.values().forEach(Tensor::close);
-            if (file != null) {
-                try {
-                    Files.deleteIfExists(file);
-                } catch (IOException ignored) {
-                    // a temp file left behind is harmless
-                }
-            }
+        // No graph rewrites (OrtCpu runs unoptimized): ONNX Runtime would fold the exposed Shape outputs into
+        // initializers itself; the probe only has to run the graph as written.
+        Map<String, TensorProto> out = OrtCpu.evaluate(model.withProto(model.proto().toBuilder().setGraph(probe).build()), feeds);
+        Map<String, long[]> values = new HashMap<>();
+        for (String name : names) {
+            values.put(name, Tensors.toLongs(Tensors.rawBytes(out.get(name), null)));
         }
+        return values;
     }
 
     // ---- folding --------------------------------------------------------------------------------------
@@ -845,49 +803,5 @@ public final class SpecializeInputs {
             }
         }
         return b.build();
-    }
-
-    // ---- dead code ------------------------------------------------------------------------------------
-
-    private static void removeDead(GraphProto.Builder gb) {
-        GraphProto g = gb.build();
-        OnnxGraph view = OnnxGraph.of(g);
-        Set<String> live = new HashSet<>();
-        for (ValueInfoProto o : g.getOutputList()) {
-            live.add(o.getName());
-        }
-        List<NodeProto> nodes = g.getNodeList();
-        boolean[] keep = new boolean[nodes.size()];
-        for (int i = nodes.size() - 1; i >= 0; i--) {
-            NodeProto n = nodes.get(i);
-            for (String o : n.getOutputList()) {
-                if (!o.isEmpty() && live.contains(o)) {
-                    keep[i] = true;
-                }
-            }
-            if (keep[i]) {
-                live.addAll(view.reads(i));
-            }
-        }
-        gb.clearNode();
-        for (int i = 0; i < nodes.size(); i++) {
-            if (keep[i]) {
-                gb.addNode(nodes.get(i));
-            }
-        }
-        Set<String> inputs = new HashSet<>();
-        g.getInputList().forEach(v -> inputs.add(v.getName()));
-        gb.clearInitializer();
-        for (TensorProto t : g.getInitializerList()) {
-            if (live.contains(t.getName()) || inputs.contains(t.getName())) {
-                gb.addInitializer(t);
-            }
-        }
-        gb.clearValueInfo();
-        for (ValueInfoProto v : g.getValueInfoList()) {
-            if (live.contains(v.getName())) {
-                gb.addValueInfo(v);
-            }
-        }
     }
 }

@@ -152,6 +152,9 @@ public final class TensorRtOpSupport {
             new Entry("String*", STRINGS, NONE, null),
             new Entry("TfIdfVectorizer", NO_IMPORTER + " (text n-gram features)", NONE, null),
             new Entry("Unique", NO_IMPORTER + " (output shape depends on the data)", KERNEL, null),
+            new Entry("SimplifiedLayerNormalization", "an ONNX Runtime contrib op (RMS normalization) that ONNX Runtime "
+                    + "registers in the default domain; not an ONNX operator, so TensorRT's ONNX parser has no importer for it",
+                    REWRITE, null),
             new Entry("DFT", NO_IMPORTER + " before TensorRT 11.2", KERNEL, "11.2"),
             new Entry("Attention", NO_IMPORTER + " before TensorRT 10.14", NONE, "10.14"),
             new Entry("STFT", NO_IMPORTER + " before TensorRT 10.5", NONE, "10.5"),
@@ -325,7 +328,7 @@ public final class TensorRtOpSupport {
         Map<String, Accumulator> found = new LinkedHashMap<>();
         Deque<FunctionProto> calledFunctions = new ArrayDeque<>();
         Set<String> seenFunctions = new HashSet<>();
-        walkNodes(model.getGraph().getNodeList(), constantsOf(model.getGraph(), Set.of()), functions, found,
+        walkNodes(model.getGraph().getNodeList(), buildTimeConstants(model.getGraph(), Set.of()), functions, found,
                 calledFunctions, seenFunctions);
         while (!calledFunctions.isEmpty()) {
             FunctionProto f = calledFunctions.poll();
@@ -365,15 +368,19 @@ public final class TensorRtOpSupport {
                     subs.add(a.getG());
                 }
                 for (GraphProto sub : subs) {
-                    walkNodes(sub.getNodeList(), constantsOf(sub, constants), functions, found, calledFunctions,
+                    walkNodes(sub.getNodeList(), buildTimeConstants(sub, constants), functions, found, calledFunctions,
                             seenFunctions);
                 }
             }
         }
     }
 
-    /** Names with build-time values: initializers and Constant outputs of {@code g}, plus the outer ones. */
-    private static Set<String> constantsOf(GraphProto g, Set<String> outer) {
+    /**
+     * Names with build-time values, as the node-level conditions of {@link #whyUnsupported} count them: initializers
+     * and Constant outputs of {@code g}, plus the enclosing graphs' ({@code outer}) unless an input of {@code g}
+     * shadows them.
+     */
+    public static Set<String> buildTimeConstants(GraphProto g, Set<String> outer) {
         Set<String> c = new HashSet<>(outer);
         for (TensorProto t : g.getInitializerList()) {
             c.add(t.getName());

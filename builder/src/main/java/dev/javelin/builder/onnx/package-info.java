@@ -20,6 +20,13 @@
  *       {@code javelin inspect} prints.</li>
  *   <li>{@link dev.javelin.builder.onnx.OnnxGraphBuilder} - fluent construction of small models for
  *       tests and passes.</li>
+ *   <li>Passes (ONNX in, ONNX out): {@link dev.javelin.builder.onnx.ConstantFolding},
+ *       {@link dev.javelin.builder.onnx.DeadNodeRemoval}, {@link dev.javelin.builder.onnx.SubgraphExtraction},
+ *       {@link dev.javelin.builder.onnx.SpecializeInputs}, {@link dev.javelin.builder.onnx.ExposeRecurrentState};
+ *       {@link dev.javelin.builder.onnx.ShapeDiscovery} types every tensor from one ONNX Runtime run, and
+ *       {@link dev.javelin.builder.onnx.OrtCpu} is the unoptimized ONNX Runtime CPU evaluation they share.</li>
+ *   <li>{@link dev.javelin.builder.onnx.RequiredAttributes} - attributes the ONNX specification requires,
+ *       checked by {@code OnnxModel.validate()}.</li>
  * </ul>
  *
  * Every model problem is a {@link dev.javelin.runtime.ModelException} whose message names the file,

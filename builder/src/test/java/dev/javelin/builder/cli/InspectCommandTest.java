@@ -146,6 +146,61 @@ class InspectCommandTest {
         assertTrue(uniqueLine.matches("  Unique\\s+2\\s+kernel\\s+TensorRT's ONNX parser has no importer.*"), uniqueLine);
     }
 
+    /**
+     * Per unsupported op, what the builder will do: Unique of the input -> Javelin kernel, FastGelu -> rewrite with its
+     * tolerance, Unique of the FastGelu output -> kernel; afterwards only the kernel op remains.
+     */
+    @Test
+    void jsonAndTextSayWhatTheBuilderWillDo() throws Exception {
+        Path model = modelWithUnsupportedOps();
+        JsonNode j = new ObjectMapper().readTree(run("--json", model.toString()).out());
+        assertEquals("[\"Unique\",\"com.microsoft:FastGelu\"]", j.get("tensorrt_unsupported").toString(), "existing keys stay");
+        JsonNode l = j.get("legalization");
+        assertEquals("rewrite", l.get("prefer").asText());
+        assertEquals(false, l.get("fully_buildable").asBoolean());
+        assertEquals(2, l.get("ops").get("Unique").get("kernel").asInt());
+        assertEquals(1, l.get("ops").get("com.microsoft:FastGelu").get("rewrite").asInt());
+        JsonNode gelu = l.get("decisions").get(1);
+        assertEquals("gelu", gelu.get("node").asText());
+        assertEquals(1e-6, gelu.get("tolerance").get("atol").asDouble());
+        assertEquals("[{\"op\":\"Unique\",\"count\":2,\"handling\":\"kernel\",\"reason\":\"TensorRT's ONNX parser has no "
+                + "importer for this op (output shape depends on the data)\"}]", l.get("remaining").toString());
+
+        String text = run(model.toString()).out();
+        assertTrue(text.contains("What the builder will do (prefer rewrite):"), text);
+        String geluLine = Arrays.stream(text.split("\n")).filter(x -> x.startsWith("  com.microsoft:FastGelu ")).reduce((a, b) -> b)
+                .orElseThrow();
+        assertTrue(geluLine.matches("  com\\.microsoft:FastGelu\\s+1\\s+rewrite\\s+Add bias, then tanh approximation.*"
+                + "\\[tolerance: atol 1.0E-6, rtol 1.0E-5: .*\\]"), geluLine);
+        assertTrue(text.contains("After legalization TensorRT 10.15 still cannot build: Unique x2 (kernel)"), text);
+    }
+
+    /** --prefer kernels: the dynamic-quantization ops stay for the Javelin kernels instead of being rewritten. */
+    @Test
+    void preferKernelsChangesThePlan() throws Exception {
+        ModelProto m = OnnxGraphBuilder.graph("g").input("x", ElementType.FLOAT, 2, 4).output("y", ElementType.FLOAT, 2, 3)
+                .initializer(Tensors.raw("w", ElementType.INT8, new long[] {4, 3}, new byte[] {1, -2, 3, 4, 5, -6, 7, 8, 9, 10, -11, 12}))
+                .initializer(Tensors.floats("ws", new long[0], 0.5f))
+                .node("DynamicQuantizeLinear").inputs("x").outputs("q", "s", "z").add()
+                .node("MatMulInteger").inputs("q", "w", "z").outputs("acc").add()
+                .node("Cast").inputs("acc").outputs("accf").attr("to", 1L).add()
+                .node("Mul").inputs("s", "ws").outputs("sw").add()
+                .node("Mul").inputs("accf", "sw").outputs("y").add()
+                .buildModel();
+        Path p = tmp.resolve("dq.onnx");
+        Files.write(p, m.toByteArray());
+        JsonNode rewrite = new ObjectMapper().readTree(run("--json", p.toString()).out()).get("legalization");
+        assertEquals(true, rewrite.get("fully_buildable").asBoolean());
+        assertEquals(1, rewrite.get("ops").get("MatMulInteger").get("rewrite").asInt());
+        JsonNode kernels = new ObjectMapper().readTree(run("--json", "--prefer", "KERNELS", p.toString()).out()).get("legalization");
+        assertEquals("kernels", kernels.get("prefer").asText());
+        assertEquals(1, kernels.get("ops").get("MatMulInteger").get("kernel").asInt());
+        assertEquals(1, kernels.get("ops").get("DynamicQuantizeLinear").get("kernel").asInt());
+        Run bad = run("--prefer", "speed", p.toString());
+        assertEquals(2, bad.exit());
+        assertTrue(bad.err().contains("expected rewrite or kernels"), bad.err());
+    }
+
     @Test
     void olderTensorRtVersionFlagsMoreOps() throws Exception {
         ModelProto m = OnnxGraphBuilder.graph("g").opset("", 17)
@@ -188,6 +243,15 @@ class InspectCommandTest {
         Run dr = run(d.toString());
         assertEquals(2, dr.exit());
         assertTrue(dr.err().contains("node 'adder' (Add) reads tensor 'nope'"), dr.err());
+
+        ModelProto noAxis = OnnxGraphBuilder.graph("g").input("x", ElementType.FLOAT, 1)
+                .node("Concat").name("joiner").inputs("x", "x").outputs("y").add()
+                .output("y", ElementType.FLOAT, 2).buildModel();
+        Path na = tmp.resolve("no-axis.onnx");
+        Files.write(na, noAxis.toByteArray());
+        Run nr = run(na.toString());
+        assertEquals(2, nr.exit());
+        assertTrue(nr.err().contains("node 'joiner' (Concat) has no attribute 'axis'"), nr.err());
     }
 
     @Test
