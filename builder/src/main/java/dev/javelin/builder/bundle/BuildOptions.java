@@ -1,5 +1,6 @@
 package dev.javelin.builder.bundle;
 
+import dev.javelin.builder.legalize.Prefer;
 import dev.javelin.runtime.bundle.Precision;
 import dev.javelin.runtime.trt.InputShapes;
 import java.nio.file.Path;
@@ -18,10 +19,13 @@ import java.util.Objects;
  * @param onnxOnly          stop before the TensorRT step on purpose
  * @param deviceId          CUDA device to build on
  * @param engineCacheDir    engine cache folder, or {@code null} for the default
+ * @param prefer            for ops that can be rewritten and also have a Javelin kernel, which the build uses
  */
 public record BuildOptions(Precision precision, Path calibData, Calibrator calibrator, InputShapes shapes, long workspaceBytes,
-                           int optimizationLevel, Path timingCache, boolean onnxOnly, int deviceId, Path engineCacheDir) {
+                           int optimizationLevel, Path timingCache, boolean onnxOnly, int deviceId, Path engineCacheDir,
+                           Prefer prefer) {
     public BuildOptions {
+        Objects.requireNonNull(prefer, "prefer");
         Objects.requireNonNull(precision, "precision");
         Objects.requireNonNull(shapes, "shapes");
         if (workspaceBytes < 0) {
@@ -42,20 +46,33 @@ public record BuildOptions(Precision precision, Path calibData, Calibrator calib
         }
     }
 
+    /** As the canonical constructor, preferring rewrites (the default: TensorRT can then fuse across them). */
+    public BuildOptions(Precision precision, Path calibData, Calibrator calibrator, InputShapes shapes, long workspaceBytes,
+                        int optimizationLevel, Path timingCache, boolean onnxOnly, int deviceId, Path engineCacheDir) {
+        this(precision, calibData, calibrator, shapes, workspaceBytes, optimizationLevel, timingCache, onnxOnly, deviceId,
+                engineCacheDir, Prefer.REWRITE);
+    }
+
     /** FP32, derived shapes, TensorRT's defaults, device 0, no timing cache, with the TensorRT step. */
     public static BuildOptions defaults() {
         return new BuildOptions(Precision.FP32, null, null, InputShapes.none(), 0, -1, null, false, 0, null);
     }
 
+    /** These options with {@code prefer}. */
+    public BuildOptions withPrefer(Prefer p) {
+        return new BuildOptions(precision, calibData, calibrator, shapes, workspaceBytes, optimizationLevel, timingCache,
+                onnxOnly, deviceId, engineCacheDir, p);
+    }
+
     /** These options with {@code onnxOnly} set. */
     public BuildOptions withOnnxOnly(boolean on) {
         return new BuildOptions(precision, calibData, calibrator, shapes, workspaceBytes, optimizationLevel, timingCache, on,
-                deviceId, engineCacheDir);
+                deviceId, engineCacheDir, prefer);
     }
 
     /** These options with the engine cache in {@code dir}. */
     public BuildOptions withEngineCacheDir(Path dir) {
         return new BuildOptions(precision, calibData, calibrator, shapes, workspaceBytes, optimizationLevel, timingCache,
-                onnxOnly, deviceId, dir);
+                onnxOnly, deviceId, dir, prefer);
     }
 }

@@ -22,6 +22,7 @@ public final class GraphStepCatalogue {
         List<GraphStep> steps = new ArrayList<>();
         steps.add(new CheckGraphStep());
         steps.add(new SeparateReusedDimNames());
+        steps.add(new LegalizeStep(options.prefer()));
         switch (options.precision()) {
             case FP32 -> {
                 // the model's own precision: nothing to convert

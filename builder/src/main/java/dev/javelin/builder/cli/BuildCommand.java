@@ -9,6 +9,7 @@ import dev.javelin.builder.bundle.BundleBuild;
 import dev.javelin.builder.bundle.Calibrator;
 import dev.javelin.builder.bundle.Progress;
 import dev.javelin.builder.bundle.StepUnavailableException;
+import dev.javelin.builder.legalize.Prefer;
 import dev.javelin.runtime.InvalidInputException;
 import dev.javelin.runtime.bundle.ManifestCodec;
 import dev.javelin.runtime.bundle.Precision;
@@ -75,6 +76,11 @@ public final class BuildCommand implements Callable<Integer> {
     @Option(names = "--timing-cache", paramLabel = "FILE",
             description = "TensorRT timing cache: loaded before the build if it exists, saved after (reuse it across builds).")
     Path timingCache;
+
+    @Option(names = "--prefer", paramLabel = "rewrite|kernels", defaultValue = "rewrite",
+            description = "For ops TensorRT lacks that can be rewritten and also have a Javelin kernel: which to use "
+                    + "(default rewrite; kernels keeps ONNX Runtime's exact integer semantics).")
+    String prefer;
 
     @Option(names = "--onnx-only", description = "Stop before the TensorRT step: write model.onnx and the manifest only.")
     boolean onnxOnly;
@@ -152,7 +158,7 @@ public final class BuildCommand implements Callable<Integer> {
         }
         try {
             return new BuildOptions(p, calibData, c, s, Math.multiplyExact(workspaceMiB, 1L << 20), optLevel, timingCache,
-                    onnxOnly, device, null);
+                    onnxOnly, device, null, Prefer.parse(prefer));
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
