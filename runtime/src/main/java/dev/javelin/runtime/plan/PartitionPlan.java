@@ -109,6 +109,46 @@ public record PartitionPlan(int schema, String source, String prefer, List<Strin
             }
             requireTensor(byName, out, "model output");
         }
+        if (arena != null) {
+            validateArena();
+        }
+    }
+
+    /**
+     * The arena must hold every tensor that lives in it for at least its lifetime, and tensors live at one step must not
+     * share a byte: a plan edited by hand (or by a faulty tool) fails here, not by corrupting memory while it runs.
+     */
+    private void validateArena() {
+        String where = "partition plan of " + source + ": arena";
+        Map<String, ArenaSlot> slots = new LinkedHashMap<>();
+        for (ArenaSlot s : arena.slots()) {
+            if (slots.put(s.tensor(), s) != null) {
+                throw new ModelException(where + " has two slots for '" + s.tensor() + "'");
+            }
+            if (arena.alignment() <= 0 || s.offset() % arena.alignment() != 0 || s.end() > arena.sizeBytes()) {
+                throw new ModelException(where + " slot of '" + s.tensor() + "' [" + s.offset() + ", " + s.end() + ") is not "
+                        + "aligned to " + arena.alignment() + " or lies outside its " + arena.sizeBytes() + " bytes");
+            }
+        }
+        for (Liveness.Interval iv : Liveness.intervals(steps, outputs)) {
+            ArenaSlot s = slots.get(iv.name());
+            if (s == null || s.firstStep() > iv.firstStep() || s.lastStep() < iv.lastStep()) {
+                throw new ModelException(where + (s == null ? " has no slot for '" + iv.name() + "'" : " slot of '" + iv.name()
+                        + "' covers steps [" + s.firstStep() + ", " + s.lastStep() + "] but it lives in [" + iv.firstStep() + ", "
+                        + iv.lastStep() + "]"));
+            }
+        }
+        List<ArenaSlot> all = arena.slots();
+        for (int i = 0; i < all.size(); i++) {
+            for (int j = i + 1; j < all.size(); j++) {
+                ArenaSlot a = all.get(i);
+                ArenaSlot b = all.get(j);
+                if (a.bytes() > 0 && b.bytes() > 0 && a.overlapsInTime(b) && a.overlapsInMemory(b)) {
+                    throw new ModelException(where + " slots of '" + a.tensor() + "' and '" + b.tensor() + "' share bytes while both "
+                            + "are live");
+                }
+            }
+        }
     }
 
     private void requireTensor(Map<String, PlanTensor> byName, String name, String role) {
