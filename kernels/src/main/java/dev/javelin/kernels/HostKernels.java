@@ -127,6 +127,11 @@ public final class HostKernels {
         }
     }
 
+    /** Whether the library has the kernel entry {@code symbol}. */
+    public boolean has(String symbol) {
+        return library.has(symbol);
+    }
+
     /** Where the library came from (resource and compiler, or the property's path). */
     public String origin() {
         return origin;
