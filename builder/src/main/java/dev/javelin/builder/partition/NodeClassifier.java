@@ -33,7 +33,13 @@ final class NodeClassifier {
      * @param reason  why (TensorRT builds it, kept for the legalizer's rewrite, or the kernel chosen)
      */
     record Decision(Kind kind, KernelOp kernel, String reason) {
+        /** Whether the node stays in its segment only because the legalizer rewrites it. */
+        boolean forRewrite() {
+            return reason.startsWith(KEPT_FOR_REWRITE);
+        }
     }
+
+    private static final String KEPT_FOR_REWRITE = "kept for the legalizer's rewrite";
 
     private final PartitionOptions options;
 
@@ -88,13 +94,13 @@ final class NodeClassifier {
         Optional<KernelOp> kernel = kernelFor(n);
         boolean rewrite = options.rewritable().contains(OpKey.of(n));
         if (options.prefer() == Prefer.REWRITE && rewrite) {
-            return new Decision(Kind.SEGMENT, null, "kept for the legalizer's rewrite (--prefer rewrite)");
+            return new Decision(Kind.SEGMENT, null, KEPT_FOR_REWRITE + " (--prefer rewrite)");
         }
         if (kernel.isPresent()) {
             return new Decision(Kind.KERNEL, kernel.get(), "Javelin kernel " + kernel.get().id());
         }
         if (rewrite) {
-            return new Decision(Kind.SEGMENT, null, "kept for the legalizer's rewrite (no usable kernel)");
+            return new Decision(Kind.SEGMENT, null, KEPT_FOR_REWRITE + " (no usable kernel)");
         }
         return null;
     }

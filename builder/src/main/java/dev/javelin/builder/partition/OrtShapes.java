@@ -2,7 +2,6 @@ package dev.javelin.builder.partition;
 
 import dev.javelin.builder.onnx.OnnxModel;
 import dev.javelin.builder.onnx.proto.GraphProto;
-import dev.javelin.builder.onnx.proto.ModelProto;
 import dev.javelin.builder.onnx.proto.ValueInfoProto;
 import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.ModelException;
@@ -75,10 +74,5 @@ final class OrtShapes {
                 }
             }
         }
-    }
-
-    /** A model proto of {@code proto}'s graph with {@code graph} in its place. */
-    static ModelProto withGraph(ModelProto proto, GraphProto graph) {
-        return proto.toBuilder().setGraph(graph).build();
     }
 }

@@ -158,7 +158,9 @@ public final class Partitioner {
                     }
                 }
                 List<String> names = s.nodes().stream().map(i -> nodeName(graph, i)).toList();
-                steps.add(new EngineSegment("segment-" + segments, "segment-" + segments + ".onnx", in, out, names));
+                List<String> rewrites = s.nodes().stream().filter(i -> decisions.get(i).forRewrite()).map(i -> nodeName(graph, i))
+                        .toList();
+                steps.add(new EngineSegment("segment-" + segments, "segment-" + segments + ".onnx", in, out, names, rewrites));
                 segments++;
             }
         }

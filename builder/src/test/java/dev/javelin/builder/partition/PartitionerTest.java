@@ -240,6 +240,7 @@ class PartitionerTest {
         PartitionPlan rewrite = partition(dynamicQuant(), PartitionOptions.defaults().withPrefer(Prefer.REWRITE).withRewritable(rewrites)).plan();
         assertEquals(List.of("S"), kinds(rewrite));
         assertEquals("rewrite", rewrite.prefer());
+        assertEquals(List.of("dql", "mmi"), rewrite.segments().get(0).rewrites(), "the plan says which nodes await a rewrite");
         PartitionPlan kernels = partition(dynamicQuant(), PartitionOptions.defaults().withPrefer(Prefer.KERNELS).withRewritable(rewrites)).plan();
         assertEquals(List.of("DynamicQuantizeLinear", "MatMulInteger"), kinds(kernels));
         // Nothing left to run in a segment: a plan of kernels only; the weight is a constant.
@@ -262,6 +263,7 @@ class PartitionerTest {
                 e.getMessage());
         PartitionPlan p = partition(m, PartitionOptions.defaults().withRewritable(Set.of("ConvInteger"))).plan();
         assertEquals(List.of("S"), kinds(p));
+        assertEquals(List.of("conv"), p.segments().get(0).rewrites());
     }
 
     @Test

@@ -12,18 +12,23 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 
 /**
- * A lane of a plan model: input tensors allocated once for the lane's shapes; {@link #run()} runs the plan on them and
- * keeps the result, whose tensors {@link #output} returns until the next run (plan outputs can have data-dependent
- * shapes, so they cannot be preallocated). Not a zero-copy path: plans are about running what TensorRT cannot build,
- * and their emulation about checking that.
+ * A lane of a partition plan (on TensorRT or emulated): input tensors allocated once for the lane's shapes;
+ * {@link #run()} runs the plan on them and keeps the result, whose tensors {@link #output} returns until the next run
+ * (plan outputs can have data-dependent shapes, so they cannot be preallocated). Not a zero-copy path: each run
+ * allocates its outputs.
  */
-final class RunLane implements Lane {
+public final class RunLane implements Lane {
     private final CompiledModel model;
     private final Map<String, Tensor> inputs = new LinkedHashMap<>();
     private Result last;
     private boolean closed;
 
-    RunLane(CompiledModel model, ModelSignature signature, Map<String, Shape> shapes) {
+    /**
+     * Allocates the inputs of {@code signature} at {@code shapes} (complete and validated by the session).
+     *
+     * @param model the plan; borrowed, it must outlive the lane
+     */
+    public RunLane(CompiledModel model, ModelSignature signature, Map<String, Shape> shapes) {
         this.model = model;
         try {
             for (TensorInfo t : signature.inputs()) {

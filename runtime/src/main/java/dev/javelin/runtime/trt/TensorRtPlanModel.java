@@ -211,7 +211,7 @@ final class TensorRtPlanModel implements CompiledModel {
 
     @Override
     public Lane newLane(Map<String, Shape> inputShapes) {
-        throw new UnsupportedOperationException("lanes of a partition plan on TensorRT are not implemented yet; use run()");
+        return new dev.javelin.runtime.plan.RunLane(this, signature, inputShapes);
     }
 
     @Override

@@ -27,7 +27,8 @@ class PartitionPlanJsonTest {
                         List.of("y", "", "inv", "cnt"), 65280L),
                 new KernelNode("kernel-1", "AffineGrid", "affine_grid", "g", 20, Map.of("align_corners", 1L),
                         Map.of("size", List.of(1L, 1L, 4L, 4L)), List.of("theta"), List.of("grid"), null),
-                new EngineSegment("segment-1", "segment-1.onnx", List.of("y", "cnt", "grid"), List.of("z"), List.of("post")));
+                new EngineSegment("segment-1", "segment-1.onnx", List.of("y", "cnt", "grid"), List.of("z"), List.of("post", "mmi"),
+                        List.of("mmi")));
         Map<String, Long> sizes = Map.of("t", 4000L, "y", 4000L, "inv", 8000L, "cnt", 8000L, "kernel-0/workspace", 65280L,
                 "grid", 128L);
         ArenaPlan arena = Liveness.arena(steps, List.of("z"), sizes, 256, ArenaPlanner.Strategy.BEST_FIT);
@@ -62,6 +63,8 @@ class PartitionPlanJsonTest {
         assertEquals(0, unique.attribute("sorted", 1));
         assertNull(unique.output(1), "an output the node does not produce");
         assertEquals(List.of(1L, 1L, 4L, 4L), back.kernels().get(1).listAttributes().get("size"));
+        assertEquals(List.of("mmi"), back.segments().get(1).rewrites());
+        assertEquals(List.of(), back.segments().get(0).rewrites());
         // inv and the workspace die at step 1, t at step 1; y, cnt (step 1-3) and grid (2-3) reuse nothing live.
         assertEquals(3, back.arena().slot("y").orElseThrow().lastStep());
         assertEquals(1, back.arena().slot("inv").orElseThrow().lastStep());
