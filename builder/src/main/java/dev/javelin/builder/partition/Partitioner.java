@@ -128,6 +128,7 @@ public final class Partitioner {
 
         // Steps with names; kernel workspaces are filled in once bounds are known.
         List<PlanStep> steps = new ArrayList<>();
+        Map<String, StepScheduler.Step> segmentNodes = new HashMap<>();
         Set<String> constantNames = new LinkedHashSet<>();
         int segments = 0;
         int kernels = 0;
@@ -158,6 +159,13 @@ public final class Partitioner {
                     }
                 }
                 List<String> names = s.nodes().stream().map(i -> nodeName(graph, i)).toList();
+                if (out.isEmpty()) {
+                    // Nothing outside reads what these nodes compute: dead code, which an engine with no outputs
+                    // could not even be built for.
+                    LOG.info("{}: dropping nodes {}: nothing reads their outputs", source, names);
+                    continue;
+                }
+                segmentNodes.put("segment-" + segments, s);
                 List<String> rewrites = s.nodes().stream().filter(i -> decisions.get(i).forRewrite()).map(i -> nodeName(graph, i))
                         .toList();
                 steps.add(new EngineSegment("segment-" + segments, "segment-" + segments + ".onnx", in, out, names, rewrites));
@@ -192,12 +200,6 @@ public final class Partitioner {
 
         // Segment sub-models.
         Map<String, ModelProto> segmentModels = new LinkedHashMap<>();
-        Map<String, StepScheduler.Step> segmentNodes = new HashMap<>();
-        for (int k = 0; k < steps.size(); k++) {
-            if (steps.get(k) instanceof EngineSegment s) {
-                segmentNodes.put(s.id(), scheduled.get(k));
-            }
-        }
         Map<String, TensorInfo> finalTypes = types;
         ShapeBounds.SegmentModels build = (s, dims) -> SegmentExtractor.extract(model.proto(), graph, s.id(),
                 segmentNodes.get(s.id()).nodes(), s.inputs(), s.outputs(), finalTypes, dims);

@@ -67,6 +67,18 @@ class PartitionerTest {
         assertEquals(List.of("x", "q"), p.steps().get(1).inputs());
     }
 
+    @Test
+    void aSegmentOfDeadNodesIsDropped() {
+        ModelProto m = OnnxGraphBuilder.graph("dead")
+                .input("x", ElementType.FLOAT, 4)
+                .node("DynamicQuantizeLinear").name("dql").inputs("x").outputs("q", "s", "z").add()
+                .node("Cast").name("unused").inputs("q").outputs("qf").attr("to", FLOAT).add()
+                .output("q", ElementType.UINT8, 4)
+                .buildModel();
+        PartitionPlan p = partition(m, PartitionOptions.defaults().withInputShapes(Map.of("x", new long[] {4}))).plan();
+        assertEquals(List.of("DynamicQuantizeLinear"), kinds(p));
+    }
+
     /** x -> Relu -> DQL -> Cast -> Tanh -> DQL -> Cast -> Add(., Sigmoid(x) * c) -> y. */
     private static ModelProto chain() {
         return OnnxGraphBuilder.graph("chain")
