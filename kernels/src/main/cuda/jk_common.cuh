@@ -1,9 +1,9 @@
 // Shared by every Javelin kernel source. Three compilers read this file:
 //  - nvcc at build time (fatbins), and NVRTC at run time (the fallback): __CUDACC__ is defined, and
 //    __CUDA_ARCH__ in the device pass;
-//  - g++ for the host build used by the tests (kernels/src/test/native): the prelude jk_host_prelude.hpp is
-//    force-included first and maps the CUDA keywords, threadIdx & co., __syncthreads and the warp shuffles
-//    onto one host thread per CUDA thread.
+//  - g++ for the host build (kernels/src/main/host, shipped for the CPU emulation of partition plans and
+//    used by the tests): the prelude jk_host_prelude.hpp is force-included first and maps the CUDA
+//    keywords, threadIdx & co., __syncthreads and the warp shuffles onto one host thread per CUDA thread.
 // So nothing here includes a system header (NVRTC has none), and every per-element formula is a
 // __host__ __device__ function: the host build runs the same arithmetic the GPU does.
 #pragma once

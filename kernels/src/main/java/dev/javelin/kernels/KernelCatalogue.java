@@ -135,6 +135,14 @@ public final class KernelCatalogue {
         }
     }
 
+    /**
+     * The Javelin kernel for an ONNX op, if there is one ({@link KernelOp}: DynamicQuantizeLinear, MatMulInteger, DFT,
+     * AffineGrid, Unique). Needs no build output: the op list is part of the code.
+     */
+    public static Optional<KernelOp> kernelFor(String domain, String opType) {
+        return KernelOp.forOnnx(domain, opType);
+    }
+
     /** Whether the build produced fatbins (it had nvcc). */
     public boolean hasFatbins() {
         return fatbins;

@@ -31,6 +31,16 @@ public enum ScalarType {
         return bytes;
     }
 
+    /** The type with ONNX element type code {@code code}, if the kernels know it. */
+    public static java.util.Optional<ScalarType> fromOnnx(int code) {
+        for (ScalarType t : values()) {
+            if (t.onnxCode == code) {
+                return java.util.Optional.of(t);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     /** Lower-case ONNX name, e.g. {@code float16}. */
     public String onnxName() {
         return this == FLOAT ? "float" : name().toLowerCase(java.util.Locale.ROOT);

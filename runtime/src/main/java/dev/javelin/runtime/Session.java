@@ -1,6 +1,7 @@
 package dev.javelin.runtime;
 
 import dev.javelin.runtime.bundle.Bundle;
+import dev.javelin.runtime.plan.PlanExecutors;
 import dev.javelin.runtime.spi.Backend;
 import dev.javelin.runtime.spi.CompiledModel;
 import java.nio.file.Files;
@@ -87,6 +88,24 @@ public final class Session implements AutoCloseable {
         Backend backend = BackendSelector.select(options);
         CompiledModel compiled = backend.compile(bundle, options);
         return new Session(bundle.dir(), compiled, backend.kind(), options);
+    }
+
+    /**
+     * Opens a partition plan — {@code plan.json} or a folder holding one, as the builder's partitioner writes it: engine
+     * segments (ONNX sub-models) and Javelin kernel nodes for the ops TensorRT cannot build, run in order on one
+     * stream. On {@link BackendKind#TENSORRT} segments become engines and kernel nodes CUDA kernels; on
+     * {@link BackendKind#CPU} the same plan is emulated (segments on ONNX Runtime CPU, kernel nodes on the kernels' host
+     * build, intermediates at their planned arena offsets), which is how a GPU plan is checked without a GPU;
+     * {@link BackendKind#AUTO} takes TensorRT when usable, else the emulation. {@link #model()} is then the plan file.
+     *
+     * @throws ModelException              if the plan or a file it names cannot be read
+     * @throws BackendUnavailableException if the requested backend cannot run the plan here (the reason says why)
+     */
+    public static Session openPlan(Path plan, SessionOptions options) {
+        Objects.requireNonNull(plan, "plan");
+        Objects.requireNonNull(options, "options");
+        PlanExecutors.Opened opened = PlanExecutors.open(plan, options);
+        return new Session(opened.planFile(), opened.model(), opened.backend(), options);
     }
 
     static void checkModelFile(Path model) {

@@ -50,8 +50,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx model file or an engine bundle folder (javelin build).")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx model file, an engine bundle folder "
+            + "(javelin build), or a partition plan (plan.json or the folder holding it).")
     Path model;
+
+    @Mixin
+    PlanOption plan;
 
     @Option(names = {"-b", "--backend"}, paramLabel = "BACKEND", defaultValue = "auto", converter = BackendOption.class,
             completionCandidates = BackendOption.class, description = "auto, cpu, cuda or tensorrt.")
@@ -114,7 +118,11 @@ public final class BenchCommand implements Callable<Integer> {
         try {
             CliInputs.readAll(spec.commandLine(), "--input", inputs, feeds);
             SessionOptions options = SessionOptions.builder().backend(backend).intraOpThreads(threads).build();
-            try (Session session = Session.open(specialization.resolve(spec.commandLine(), model, out), options)) {
+            Map<String, long[]> bounds = new LinkedHashMap<>();
+            givenShapes().forEach((n, sh) -> bounds.put(n, sh.dims()));
+            bounds.putAll(PlanOption.shapesOf(feeds));
+            Path target = PlanOption.isPlan(model) ? model : specialization.resolve(spec.commandLine(), model, out);
+            try (Session session = plan.open(spec.commandLine(), target, options, bounds, out)) {
                 Map<String, Object> report = stream != null ? benchStream(out, session, feeds) : benchExecutor(out, session, feeds);
                 report.put("peak_rss_mib", CliInputs.peakRssMiB());
                 out.printf(Locale.ROOT, "peak RSS     %.0f MiB%n", (double) report.get("peak_rss_mib"));
@@ -130,7 +138,8 @@ public final class BenchCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private void generateMissing(Session session, Map<String, Tensor> feeds, String skip, boolean onlyGiven) {
+    /** The --shapes given, by input name. */
+    private Map<String, Shape> givenShapes() {
         Map<String, Shape> given = new LinkedHashMap<>();
         for (String s : shapes) {
             int colon = s.lastIndexOf(':');
@@ -148,6 +157,11 @@ public final class BenchCommand implements Callable<Integer> {
             }
             given.put(s.substring(0, colon), Shape.of(dims));
         }
+        return given;
+    }
+
+    private void generateMissing(Session session, Map<String, Tensor> feeds, String skip, boolean onlyGiven) {
+        Map<String, Shape> given = givenShapes();
         Random rnd = new Random(42);
         for (TensorInfo info : session.signature().inputs()) {
             if (feeds.containsKey(info.name()) || info.name().equals(skip)) {

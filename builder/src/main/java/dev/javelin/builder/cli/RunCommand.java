@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -40,8 +41,12 @@ public final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx model file or an engine bundle folder (javelin build).")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx model file, an engine bundle folder "
+            + "(javelin build), or a partition plan (plan.json or the folder holding it).")
     Path model;
+
+    @Mixin
+    PlanOption plan;
 
     @Option(names = {"-i", "--input"}, paramLabel = "NAME=FILE",
             description = {"An input tensor from a .npy file (float32, float16, int8, uint8, int32, int64, bool;"
@@ -91,7 +96,7 @@ public final class RunCommand implements Callable<Integer> {
             SessionOptions options = SessionOptions.builder().backend(backend).intraOpThreads(threads)
                     .rebuildEngines(rebuildEngines).build();
             long t0 = System.nanoTime();
-            try (Session session = Session.open(model, options)) {
+            try (Session session = plan.open(spec.commandLine(), model, options, PlanOption.shapesOf(feeds), out)) {
                 long openNanos = System.nanoTime() - t0;
                 out.println("model    " + model + " (opened in " + Latency.ms(openNanos) + ")");
                 out.println("backend  " + session.backend() + ": " + session.description());

@@ -14,7 +14,9 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * Builds the native test libraries into {@code target/native-test} (rebuilt when an input is newer):
  * <ul>
- *   <li>{@code libjavelin_kernels_host.so}: the kernel sources compiled by g++ with the host prelude (the "host build");</li>
+ *   <li>{@code libjavelin_kernels_host.so}: the kernel sources compiled by g++ with the host prelude (the "host build",
+ *       {@code src/main/host}), here with the test-only block-primitive kernels ({@code -DJK_HOST_TEST_ENTRIES}) that
+ *       the shipped build (a class-path resource made by {@code src/build/BuildHostKernels.java}) leaves out;</li>
  *   <li>{@code fake-cuda/libcuda.so.1}: the bindings module's fake driver ({@code bindings/src/test/native/fake_cuda.c}),
  *       which dispatches launches to the host build;</li>
  *   <li>{@code fake-nvrtc/libnvrtc.so.13}: a stand-in NVRTC that compiles with nvcc, for the fallback path.</li>
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.Assumptions;
 public final class NativeBuild {
     public static final Path CUDA_SOURCES = Path.of("src/main/cuda").toAbsolutePath();
     public static final Path TEST_NATIVE = Path.of("src/test/native").toAbsolutePath();
+    public static final Path HOST_SOURCES = Path.of("src/main/host").toAbsolutePath();
     public static final Path FAKE_CUDA_SOURCE = Path.of("../bindings/src/test/native/fake_cuda.c").toAbsolutePath().normalize();
     public static final Path OUT = Path.of("target/native-test").toAbsolutePath();
 
@@ -34,11 +37,10 @@ public final class NativeBuild {
     public static synchronized Path hostKernels() {
         Path out = OUT.resolve("libjavelin_kernels_host.so");
         List<Path> inputs = new ArrayList<>(files(CUDA_SOURCES));
-        inputs.add(TEST_NATIVE.resolve("kernels_host.cpp"));
-        inputs.add(TEST_NATIVE.resolve("jk_host_prelude.hpp"));
-        build(out, inputs, List.of("g++", "-std=c++20", "-O2", "-shared", "-fPIC", "-pthread", "-Wall", "-Werror",
-                "-I" + CUDA_SOURCES, "-include", TEST_NATIVE.resolve("jk_host_prelude.hpp").toString(),
-                "-o", out.toString(), TEST_NATIVE.resolve("kernels_host.cpp").toString()));
+        inputs.addAll(files(HOST_SOURCES));
+        build(out, inputs, List.of("g++", "-DJK_HOST_TEST_ENTRIES", "-std=c++20", "-O2", "-shared", "-fPIC", "-pthread", "-Wall",
+                "-Werror", "-I" + CUDA_SOURCES, "-include", HOST_SOURCES.resolve("jk_host_prelude.hpp").toString(),
+                "-o", out.toString(), HOST_SOURCES.resolve("kernels_host.cpp").toString()));
         return out;
     }
 

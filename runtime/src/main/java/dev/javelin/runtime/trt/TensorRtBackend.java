@@ -11,6 +11,7 @@ import dev.javelin.runtime.SessionOptions;
 import dev.javelin.runtime.bundle.Bundle;
 import dev.javelin.runtime.bundle.BundleManifest;
 import dev.javelin.runtime.bundle.EngineSelection;
+import dev.javelin.runtime.plan.PartitionPlan;
 import dev.javelin.runtime.spi.Availability;
 import dev.javelin.runtime.spi.Backend;
 import dev.javelin.runtime.spi.CompiledModel;
@@ -97,6 +98,24 @@ public final class TensorRtBackend implements Backend {
             NativeLoader.Probe trt = NativeLoader.probe(NativeLoader.Stack.TENSORRT);
             throw new BackendUnavailableException(kind().label(), a.detail(), trt.available() ? null : trt.failure());
         }
+    }
+
+    /**
+     * Prepares a partition plan on this GPU: each engine segment is built (or taken from the engine cache) as a
+     * TensorRT engine, the Javelin kernels its kernel nodes need are loaded, and runs queue every step on one stream.
+     * The caller owns the result.
+     *
+     * @throws BackendUnavailableException if TensorRT cannot run here, or a kernel the plan needs cannot be loaded
+     * @throws dev.javelin.runtime.ModelException if a segment model or the plan's constants cannot be read
+     */
+    public CompiledModel compilePlan(Path planFile, PartitionPlan plan, SessionOptions options) {
+        Availability a = availability(options);
+        if (!a.usable()) {
+            NativeLoader.Probe trt = NativeLoader.probe(NativeLoader.Stack.TENSORRT);
+            throw new BackendUnavailableException(kind().label(), a.detail(), trt.available() ? null : trt.failure());
+        }
+        return TensorRtPlanModel.compile(planFile, plan, options.deviceId(), CudaDriver.get().device(options.deviceId()),
+                TensorRtOptions.fromSystemProperties(), new EngineCache(EngineCache.dirFor(options)));
     }
 
     @Override

@@ -172,6 +172,11 @@ final class TensorRtModel implements CompiledModel {
         return description;
     }
 
+    /** The deserialised engine (owned by this model); partition plans create their own execution contexts from it. */
+    TrtEngine engine() {
+        return engine;
+    }
+
     /** The optimisation profile the engine was built with. */
     OptimizationProfile profile() {
         return profile;

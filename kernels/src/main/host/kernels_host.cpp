@@ -1,5 +1,8 @@
 // The host build of Javelin's kernels: the .cu sources compiled by g++ (with jk_host_prelude.hpp
-// force-included) into a shared library the tests load with JNA, directly or through the fake libcuda.
+// force-included) into a shared library loaded with JNA. The main build ships it as a class-path resource
+// (kernels/src/build/BuildHostKernels.java), which the runtime's CPU emulation of partition plans runs kernel
+// nodes on; the kernels tests build it again with -DJK_HOST_TEST_ENTRIES (adding the block-primitive test
+// kernels below) and call it directly or through the fake libcuda.
 //
 // A launch runs the grid block after block on a team of host threads, one per CUDA thread of the block;
 // each block gets a fresh std::barrier (for __syncthreads) and one per warp (for shuffles). A thread that
@@ -104,7 +107,8 @@ struct Invoker<F> {
 
 #define JK_ENTRY(f) Invoker<&f>::entry(#f)
 
-// --- Test-only kernels: block-cooperative primitives at arbitrary block sizes. ---
+#ifdef JK_HOST_TEST_ENTRIES
+// --- Test-only kernels: block-cooperative primitives at arbitrary block sizes (not in the shipped build). ---
 
 /** out[b] = min and max over the block's slice via jk::block_reduce, for any blockDim.x multiple of 32. */
 extern "C" void jk_test_block_minmax(const float* x, long long n, float* out) {
@@ -142,6 +146,8 @@ extern "C" void jk_test_early_exit(int* out) {
     out[threadIdx.x] = partner < blockDim.x ? seen[partner] : -1;
 }
 
+#endif  // JK_HOST_TEST_ENTRIES
+
 const Entry ENTRIES[] = {
     JK_ENTRY(dql_reduce_f32), JK_ENTRY(dql_reduce_f16), JK_ENTRY(dql_params), JK_ENTRY(dql_quantize_f32),
     JK_ENTRY(dql_quantize_f16),
@@ -154,9 +160,11 @@ const Entry ENTRIES[] = {
     JK_ENTRY(unique_mark), JK_ENTRY(unique_outputs), JK_ENTRY(unique_inverse),
 };
 
+#ifdef JK_HOST_TEST_ENTRIES
 const Entry TEST_ENTRIES[] = {
     JK_ENTRY(jk_test_block_minmax), JK_ENTRY(jk_test_block_scan), JK_ENTRY(jk_test_early_exit),
 };
+#endif
 
 }  // namespace
 
@@ -167,9 +175,11 @@ void* jk_host_find(const char* name) {
     for (const Entry& e : ENTRIES) {
         if (std::strcmp(e.name, name) == 0) return (void*) &e;
     }
+#ifdef JK_HOST_TEST_ENTRIES
     for (const Entry& e : TEST_ENTRIES) {
         if (std::strcmp(e.name, name) == 0) return (void*) &e;
     }
+#endif
     return nullptr;
 }
 
