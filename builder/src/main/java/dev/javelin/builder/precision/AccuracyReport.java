@@ -131,7 +131,7 @@ public record AccuracyReport(String reference, String candidate, int samples, Ac
              CompareModel.Opened cand = candidate.open(options.candidateOptions())) {
             Map<String, AccuracyStats> stats = new LinkedHashMap<>();
             for (String out : ref.session().signature().outputNames()) {
-                stats.put(out, new AccuracyStats(out, options.thresholds().tolerance(),
+                stats.put(out, new AccuracyStats(out, options.thresholds(),
                         options.classifierOutputs().contains(out)));
             }
             for (int s = 0; s < samples.size(); s++) {
@@ -142,7 +142,7 @@ public record AccuracyReport(String reference, String candidate, int samples, Ac
                 LOG.debug("compared sample {} of {}", s + 1, samples.size());
             }
             return new AccuracyReport(describe(reference, ref.session()), describe(candidate, cand.session()),
-                    samples.size(), options.thresholds(), results(stats, options.thresholds()));
+                    samples.size(), options.thresholds(), results(stats));
         }
     }
 
@@ -162,11 +162,11 @@ public record AccuracyReport(String reference, String candidate, int samples, Ac
         Map<String, AccuracyStats> stats = new LinkedHashMap<>();
         for (int s = 0; s < referenceOutputs.size(); s++) {
             for (String out : referenceOutputs.get(s).keySet()) {
-                stats.computeIfAbsent(out, k -> new AccuracyStats(k, thresholds.tolerance(), classifierOutputs.contains(k)));
+                stats.computeIfAbsent(out, k -> new AccuracyStats(k, thresholds, classifierOutputs.contains(k)));
             }
             compare(referenceOutputs.get(s), candidateOutputs.get(s), stats);
         }
-        return new AccuracyReport(reference, candidate, referenceOutputs.size(), thresholds, results(stats, thresholds));
+        return new AccuracyReport(reference, candidate, referenceOutputs.size(), thresholds, results(stats));
     }
 
     private static String describe(CompareModel model, Session session) {
@@ -187,8 +187,8 @@ public record AccuracyReport(String reference, String candidate, int samples, Ac
         }
     }
 
-    private static List<OutputAccuracy> results(Map<String, AccuracyStats> stats, AccuracyThresholds thresholds) {
-        return stats.values().stream().map(s -> s.result(thresholds)).toList();
+    private static List<OutputAccuracy> results(Map<String, AccuracyStats> stats) {
+        return stats.values().stream().map(AccuracyStats::result).toList();
     }
 
     /**

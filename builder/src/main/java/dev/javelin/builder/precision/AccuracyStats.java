@@ -13,6 +13,7 @@ import java.util.Objects;
  */
 public final class AccuracyStats {
     private final String name;
+    private final AccuracyThresholds thresholds;
     private final AccuracyTolerance tolerance;
     private final boolean classifier;
 
@@ -32,13 +33,14 @@ public final class AccuracyStats {
 
     /**
      * @param name       the output's name
-     * @param tolerance  the element check
+     * @param thresholds what the output must meet (its tolerance is the element check)
      * @param classifier whether to measure top-1 agreement over the last axis; if false it is still measured
      *                   for outputs of rank 2 whose last dim is above 1 (class scores per row)
      */
-    public AccuracyStats(String name, AccuracyTolerance tolerance, boolean classifier) {
+    public AccuracyStats(String name, AccuracyThresholds thresholds, boolean classifier) {
         this.name = Objects.requireNonNull(name, "name");
-        this.tolerance = Objects.requireNonNull(tolerance, "tolerance");
+        this.thresholds = Objects.requireNonNull(thresholds, "thresholds");
+        this.tolerance = thresholds.tolerance();
         this.classifier = classifier;
     }
 
@@ -49,8 +51,8 @@ public final class AccuracyStats {
             candidateType = candidate.dtype();
             shape = reference.shape();
         }
-        samples++;
         if (!reference.shape().equals(candidate.shape())) {
+            samples++;
             problem("shape " + candidate.shape() + " in the candidate, " + reference.shape() + " in the reference");
             return;
         }
@@ -66,6 +68,7 @@ public final class AccuracyStats {
 
     /** Adds one sample given as flat values of the given shape. */
     public void add(double[] reference, double[] candidate, Shape shape) {
+        samples++;
         if (reference.length != candidate.length) {
             problem(candidate.length + " values in the candidate, " + reference.length + " in the reference");
             return;
@@ -172,8 +175,8 @@ public final class AccuracyStats {
         return out;
     }
 
-    /** The statistics so far, judged against {@code thresholds}. */
-    public AccuracyReport.OutputAccuracy result(AccuracyThresholds thresholds) {
+    /** The statistics so far, judged against the thresholds. */
+    public AccuracyReport.OutputAccuracy result() {
         double top1 = rows == 0 ? Double.NaN : (double) rowMatches / rows;
         double mean = elements == 0 ? 0 : sumAbs / elements;
         String failure = problem;
