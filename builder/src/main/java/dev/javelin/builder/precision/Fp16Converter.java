@@ -195,6 +195,24 @@ public final class Fp16Converter {
         return c;
     }
 
+    private static final String HUGE_WEIGHT = "reads a weight beyond float16's range (|x| > 65504)";
+    private static final String HUGE_DERIVED = "reads a value computed from a weight beyond float16's range";
+    private static final String AMPLIFIED = "feeds a multiplication by a weight beyond float16's range, which would"
+            + " multiply its float16 rounding error as much";
+    /** Operators that multiply an operand by a weight (as opposed to dividing by it or normalizing with it). */
+    private static final Set<String> AMPLIFYING = Set.of("Mul", "MatMul", "Gemm", "Conv", "ConvTranspose", "Einsum");
+
+    /**
+     * Operators whose output can be as large as their (first) input: a huge value passes through them. Others
+     * (Log, Sqrt, Sigmoid, Softmax, normalizations, comparisons) bring it back into range or drop it.
+     */
+    private static final Set<String> MAGNITUDE_CARRYING = Set.of("Add", "Sub", "Mul", "Div", "Neg", "Abs", "Relu",
+            "LeakyRelu", "PRelu", "Max", "Min", "Sum", "Mean", "MatMul", "Gemm", "Conv", "ConvTranspose", "Einsum",
+            "Concat", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Slice", "Gather", "GatherElements",
+            "GatherND", "Expand", "Tile", "Pad", "Identity", "Where", "Split", "Cast", "ReduceMax", "ReduceMin",
+            "ReduceSum", "ReduceMean", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Resize",
+            "Upsample", "Round", "Floor", "Ceil", "CumSum", "Pow", "Exp");
+
     /** The two precisions a float value can have after conversion. */
     enum Precision {
         F32(ElementType.FLOAT, "float32", "_fp32"),
@@ -306,6 +324,7 @@ public final class Fp16Converter {
 
         Converted run() {
             classify();
+            keepUpstreamOfAmplifiers();
             collectNeeds();
             assignHomes();
             assignNames();
@@ -361,6 +380,7 @@ public final class Fp16Converter {
                     continue;
                 }
                 Keep why = decide(i, n, ins, outs, shapeArithmetic, normalization.get(i));
+                trackHugeValues(n, ins, outs, why);
                 boolean free = isDefault(n) && (n.getOpType().equals("Cast") || n.getOpType().equals("ConstantOfShape"))
                         && outs.equals(List.of(0));
                 if (free && why == null) {
@@ -425,6 +445,89 @@ public final class Fp16Converter {
             return p != null && isDefault(nodes.get(p)) && nodes.get(p).getOpType().equals("Constant");
         }
 
+        /**
+         * Float tensors that may hold values beyond float16's range because they were computed from such a weight
+         * (e.g. an attention mask multiplied by -3.4e38, a spectrogram scaled by 2^20), with the weight's name.
+         */
+        private final Map<String, String> hugeFrom = new HashMap<>();
+
+        /**
+         * Marks the outputs of a float32 node (whatever kept it float32) as possibly huge when it read a huge weight
+         * or a possibly huge value and its operator carries magnitudes through (arithmetic, data movement); a Log, Sqrt, Softmax or
+         * normalization does not, and stops the marking. The readers of marked tensors stay float32 (a float16
+         * copy of 1.7e7 is infinity), which the automatic mode would find from ranges; this needs none.
+         */
+        private void trackHugeValues(NodeProto n, List<Integer> ins, List<Integer> outs, Keep why) {
+            if (why == null) {
+                return; // converted anyway (allowNodes): its float16 output is clamped or infinite, not huge
+            }
+            String from = null;
+            for (int k : ins) {
+                String in = n.getInput(k);
+                if (hugeFrom.containsKey(in)) {
+                    from = hugeFrom.get(in);
+                } else if (constants.contains(in) && !(weightRange(in).maxAbs() <= Fp16AutoPolicy.FLOAT16_MAX)) {
+                    from = in;
+                }
+                boolean divisorOnly = n.getOpType().equals("Div") && k == 1;
+                if (from != null && !divisorOnly) {
+                    break;
+                }
+                from = null;
+            }
+            if (from != null && isDefault(n) && MAGNITUDE_CARRYING.contains(n.getOpType())) {
+                for (int k : outs) {
+                    hugeFrom.put(n.getOutput(k), from);
+                }
+            }
+        }
+
+        /**
+         * A multiplication by a weight beyond float16's range (e.g. a spectrogram scaled by 2^20 before a log)
+         * multiplies the absolute error of its other operand by as much: float16 rounding upstream (1e-4 of a
+         * signal's scale, after cancellation in an STFT) becomes an error of 100 after it. So everything that
+         * computes that operand stays float32 too, back to the graph inputs or to non-float data; nodes named in
+         * allowNodes excepted.
+         */
+        private void keepUpstreamOfAmplifiers() {
+            java.util.ArrayDeque<Integer> todo = new java.util.ArrayDeque<>();
+            Map<Integer, String> cause = new HashMap<>();
+            for (int i : order) {
+                NodeProto n = nodes.get(i);
+                if (role[i] == Role.COMPUTE && reason[i] != null && reason[i].reason().equals(HUGE_WEIGHT)
+                        && AMPLIFYING.contains(n.getOpType())) {
+                    todo.add(i);
+                    cause.put(i, "into " + label(i) + " (" + reason[i].detail() + ")");
+                }
+            }
+            Set<Integer> seen = new HashSet<>(todo);
+            while (!todo.isEmpty()) {
+                int i = todo.poll();
+                for (int k : floatDataInputs(nodes.get(i))) {
+                    Integer p = producers.get(nodes.get(i).getInput(k));
+                    if (p == null || !seen.add(p) || role[p] == Role.NEUTRAL || role[p] == Role.CONSTANT) {
+                        continue;
+                    }
+                    NodeProto pn = nodes.get(p);
+                    if (!pn.getName().isEmpty() && options.allowNodes().contains(pn.getName())) {
+                        continue;
+                    }
+                    if (role[p] == Role.FREE || precision[p] == Precision.F16) {
+                        role[p] = Role.COMPUTE;
+                        precision[p] = Precision.F32;
+                        reason[p] = new Keep(AMPLIFIED, cause.get(i));
+                    }
+                    cause.put(p, cause.get(i));
+                    todo.add(p);
+                }
+            }
+        }
+
+        private String label(int i) {
+            NodeProto n = nodes.get(i);
+            return n.getName().isEmpty() ? "#" + i : "'" + n.getName() + "'";
+        }
+
         /** Why a node stays float32: a reason shared by all such nodes, and what in this node triggered it. */
         private record Keep(String reason, String detail) {
             Keep(String reason) {
@@ -475,12 +578,17 @@ public final class Fp16Converter {
                 }
                 WeightRange r = weightRange(weight);
                 if (!(r.maxAbs() <= Fp16AutoPolicy.FLOAT16_MAX)) {
-                    return new Keep("reads a weight beyond float16's range (|x| > 65504)",
-                            "'" + weight + "' up to " + (float) r.maxAbs());
+                    return new Keep(HUGE_WEIGHT, "'" + weight + "' up to " + (float) r.maxAbs());
                 }
                 if (r.vanishes()) {
                     return new Keep("reads a weight whose nonzero values round to 0 in float16 (an epsilon)",
                             "'" + weight + "' |x| <= " + (float) r.maxAbs());
+                }
+            }
+            for (int k : ins) {
+                String from = hugeFrom.get(n.getInput(k));
+                if (from != null) {
+                    return new Keep(HUGE_DERIVED, "'" + n.getInput(k) + "' (from weight '" + from + "')");
                 }
             }
             if (!name.isEmpty() && options.blockNodes().contains(name)) {

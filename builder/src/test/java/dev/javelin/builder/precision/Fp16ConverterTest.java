@@ -306,11 +306,12 @@ class Fp16ConverterTest {
                 .initializer(Tensors.floats("big", new long[] {4}, 1e6f, -2e6f, 3f, 4f))
                 .initializer(Tensors.floats("eps", new long[] {1}, 1e-12f))
                 .initializer(Tensors.floats("shared", new long[] {4}, 0.5f, 0.25f, 2f, 1f))
-                .node("Mul").name("mulbig").inputs("x", "big").outputs("a").add()
-                .node("Add").name("addeps").inputs("a", "eps").outputs("b").add()
+                .node("Mul").name("mulbig").inputs("x", "big").outputs("ya").add()
+                .node("Add").name("addeps").inputs("x", "eps").outputs("b").add()
                 .node("Mul").name("mul16").inputs("b", "shared").outputs("c").add()
-                .node("Sub").name("sub32").inputs("c", "shared").outputs("y").add()
-                .output("y", ElementType.FLOAT, 4)
+                .node("Sub").name("sub32").inputs("c", "shared").outputs("yb").add()
+                .output("ya", ElementType.FLOAT, 4)
+                .output("yb", ElementType.FLOAT, 4)
                 .buildModel(), null);
         Fp16Converter.Converted c = Fp16Converter.convert(m, Fp16Converter.Options.builder().blockNodes("sub32").build());
         Map<String, Fp16Report.NodeDecision> d = byNode(c.report());
@@ -323,21 +324,69 @@ class Fp16ConverterTest {
         assertEquals(1, c.report().weightCopies());
         assertEquals(ElementType.FLOAT.onnx(), initializer(c.model(), "shared").getDataType());
         assertEquals(ElementType.FLOAT16.onnx(), initializer(c.model(), "shared_fp16").getDataType());
+        assertEquals(ElementType.FLOAT.onnx(), initializer(c.model(), "big").getDataType());
         assertEquals(0, c.report().valuesClamped());
         Map<String, Tensor> in = Map.of("x", Tensor.of(new float[] {1e-3f, 1e-3f, 1f, 2f}, Shape.of(4)));
-        float[] y32 = PrecisionTests.run(m, tmp.resolve("a.onnx"), in, PrecisionTests.CPU).get("y");
-        float[] y16 = PrecisionTests.run(c.model(), tmp.resolve("b.onnx"), in, PrecisionTests.CPU_AS_WRITTEN).get("y");
-        // a = 1000, -2000, 3, 8: exact in float16; then *shared and -shared in float16/float32.
-        assertArrayEquals(y32, y16, 0.5f);
+        Map<String, float[]> y32 = PrecisionTests.run(m, tmp.resolve("a.onnx"), in, PrecisionTests.CPU);
+        Map<String, float[]> y16 = PrecisionTests.run(PrecisionTests.withFloat16Barriers(c.model()), tmp.resolve("b.onnx"),
+                in, PrecisionTests.CPU_AS_WRITTEN);
+        assertArrayEquals(y32.get("ya"), y16.get("ya"), 0f, "float32 all the way");
+        // b = x exactly (the epsilon vanishes in float32 too); c = x16 * shared in float16: 2^-11 relative.
+        assertArrayEquals(y32.get("yb"), y16.get("yb"), 1e-3f);
 
         Fp16Converter.Converted forced = Fp16Converter.convert(m, Fp16Converter.Options.builder()
                 .allowNodes("mulbig").blockNodes("sub32").build());
         assertTrue(byNode(forced.report()).get("mulbig").float16());
         assertEquals(2, forced.report().valuesClamped());
         float[] clamped = PrecisionTests.run(forced.model(), tmp.resolve("c.onnx"), in, PrecisionTests.CPU_AS_WRITTEN)
-                .get("y");
+                .get("ya");
         // 1e-3 * 65504 = 65.5 instead of 1000: the documented cost of forcing the node.
-        assertEquals((65504f * Float16.toFloat(Float16.fromFloat(1e-3f))) * 0.5f - 0.5f, clamped[0], 0.1f);
+        float x16 = Float16.toFloat(Float16.fromFloat(1e-3f));
+        assertEquals(65504f * x16, clamped[0], 0.1f);
+        assertEquals(-65504f * x16, clamped[1], 0.1f);
+    }
+
+    /**
+     * A multiplication by a weight beyond float16's range (a spectrogram scaled by 2^20 before log(1 + x), as
+     * in Silero VAD) keeps float32 what feeds it (its rounding error would be multiplied by 2^20) and what reads
+     * its result up to the Log that brings it back into range; after the Log, float16 again.
+     */
+    @Test
+    void hugeMultipliersKeepTheirInputChainAndTheirResultsFloat32() {
+        OnnxModel m = OnnxModel.of(OnnxGraphBuilder.graph("amplifier")
+                .input("x", ElementType.FLOAT, 4)
+                .initializer(Tensors.floats("half", new long[] {1}, 0.5f))
+                .initializer(Tensors.floats("big", new long[] {1}, 1048576f))
+                .initializer(Tensors.floats("one", new long[] {1}, 1f))
+                .initializer(Tensors.floats("tenth", new long[] {1}, 0.1f))
+                .node("Abs").name("abs").inputs("x").outputs("ax").add()
+                .node("Mul").name("pre").inputs("ax", "half").outputs("a").add()
+                .node("Mul").name("amp").inputs("a", "big").outputs("b").add()
+                .node("Add").name("add1").inputs("b", "one").outputs("c").add()
+                .node("Log").name("log").inputs("c").outputs("d").add()
+                .node("Mul").name("post").inputs("d", "tenth").outputs("y").add()
+                .output("y", ElementType.FLOAT, 4)
+                .buildModel(), null);
+        Fp16Converter.Converted c = Fp16Converter.convert(m, Fp16Converter.Options.defaults());
+        Map<String, Fp16Report.NodeDecision> d = byNode(c.report());
+        assertEquals("'big' up to 1048576.0", d.get("amp").detail());
+        for (String upstream : List.of("abs", "pre")) {
+            assertFalse(d.get(upstream).float16(), upstream);
+            assertEquals("into 'amp' ('big' up to 1048576.0)", d.get(upstream).detail(), upstream);
+        }
+        assertFalse(d.get("add1").float16());
+        assertEquals("'b' (from weight 'big')", d.get("add1").detail());
+        assertFalse(d.get("log").float16());
+        assertEquals("'c' (from weight 'big')", d.get("log").detail());
+        assertTrue(d.get("post").float16(), "the Log output is back in range");
+
+        float[] x = {1e-6f, 3e-5f, 0.01f, 2f};
+        Map<String, Tensor> in = Map.of("x", Tensor.of(x, Shape.of(4)));
+        float[] y32 = PrecisionTests.run(m, tmp.resolve("a.onnx"), in, PrecisionTests.CPU).get("y");
+        float[] y16 = PrecisionTests.run(PrecisionTests.withFloat16Barriers(c.model()), tmp.resolve("b.onnx"), in,
+                PrecisionTests.CPU_AS_WRITTEN).get("y");
+        // Only the last Mul is float16: y <= 1.4, so 2^-11 relative.
+        assertArrayEquals(y32, y16, 1e-3f);
     }
 
     /**

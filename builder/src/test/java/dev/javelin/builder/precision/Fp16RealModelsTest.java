@@ -75,9 +75,9 @@ class Fp16RealModelsTest {
 
     /**
      * all-MiniLM-L6-v2: mean-pooled sentence embeddings of the float16 model have cosine >= 0.999 to float32 for
-     * every sentence (measured: 0.99999+ as converted, about 0.9999 with float16 activations kept). All 48 MatMuls
-     * and the embedding Gathers compute in float16; the LayerNorm statistics, Softmax and the mask Mul (its
-     * -3.4e38 constant) stay float32. The weights are stored as float16: the file shrinks to about half.
+     * every sentence (measured: 0.999999 as converted, 0.999996 with float16 activations kept). All 48 MatMuls and
+     * the GELUs compute in float16 (71% of the float nodes); the LayerNorm statistics, Softmax and the attention
+     * mask path (a -3.4e38 constant) stay float32. The weights are stored as float16: the file shrinks to half.
      */
     @Test
     void miniLmFloat16EmbeddingsMatchFloat32() throws IOException {
@@ -85,7 +85,7 @@ class Fp16RealModelsTest {
         Fp16Converter.Converted c = Fp16Converter.convert(OnnxModel.load(original), Fp16Converter.Options.defaults());
         Fp16Report r = c.report();
         r.summaryLines().forEach(System.out::println);
-        assertTrue(r.fractionConverted() >= 0.70, "fraction converted " + r.fractionConverted());
+        assertTrue(r.fractionConverted() >= 0.68, "fraction converted (measured 0.709) " + r.fractionConverted());
         Map<String, Long> f16 = float16Producers(c.model());
         assertEquals(count(c.model(), "MatMul"), f16.getOrDefault("MatMul", 0L), "every MatMul computes in float16: " + f16);
         assertEquals(count(c.model(), "Erf"), f16.getOrDefault("Erf", 0L), "GELU computes in float16: " + f16);
@@ -168,6 +168,78 @@ class Fp16RealModelsTest {
             assertTrue(overFraction <= (strict ? 1e-2 : 1e-3), "pixels off by more than 0.05: " + overFraction);
             assertTrue(mean <= 1e-3, "mean abs error " + mean);
             assertTrue(agreement >= 0.999, "thresholded map agreement " + agreement);
+        }
+    }
+
+    /**
+     * Silero VAD keeps its whole network inside If branches: converting it as exported leaves it float32 (the If
+     * is named, bodies are not converted). Specialized first to 16 kHz and fixed frame/state shapes (the Ifs
+     * inlined), the same converter puts its encoder Convs and LSTMs in float16 and keeps the spectrogram front end
+     * float32 (it is scaled by 2^20 before a log); over 20 frames of a 16 kHz tone with state carried, the speech
+     * probability stays within 0.01 of float32 (measured 6e-4; converting the front end too gave 0.03, and
+     * the scaled spectrogram overflowing float16 gave 0.34).
+     */
+    @Test
+    void sileroVadSubgraphsStayFloat32UntilSpecialized() {
+        OnnxModel original = OnnxModel.load(PrecisionTests.model("silero_vad.onnx"));
+        Fp16Converter.Converted asExported = Fp16Converter.convert(original, Fp16Converter.Options.defaults());
+        assertEquals(0, asExported.report().converted().size());
+        assertTrue(asExported.report().keptFloat32().stream().allMatch(d -> d.opType().equals("If")
+                && d.reason().startsWith("control flow")), asExported.report().keptFloat32().toString());
+        assertEquals(original.proto().getGraph().getInitializerList(),
+                asExported.model().proto().getGraph().getInitializerList(), "weights read inside the bodies stay float32");
+        assertTrue(asExported.report().notes().contains("1 node(s) with subgraphs (If/Loop/Scan): their bodies stay float32"),
+                asExported.report().notes().toString());
+
+        OnnxModel specialized = dev.javelin.builder.onnx.SpecializeInputs.apply(original, Map.of("sr", "16000"),
+                dev.javelin.builder.onnx.SpecializeInputs.parseShapes(List.of("input=1x512", "h=2x1x64", "c=2x1x64")))
+                .model();
+        Fp16Converter.Converted c = Fp16Converter.convert(specialized, Fp16Converter.Options.defaults());
+        c.report().summaryLines().forEach(System.out::println);
+        Map<String, Long> f16 = float16Producers(c.model());
+        assertEquals(count(c.model(), "LSTM"), f16.getOrDefault("LSTM", 0L), "LSTM in float16: " + f16);
+        // The STFT (a Conv with the Fourier basis) feeds a Mul by 2^20 before a log: its rounding error would be
+        // multiplied by a million, so it and what feeds it stay float32; every other Conv is float16.
+        assertEquals(count(c.model(), "Conv") - 1, f16.getOrDefault("Conv", 0L), "Convs in float16: " + f16);
+        Fp16Report.NodeDecision stft = c.report().decisions().stream().filter(d -> d.node().equals("If_25/Conv_73"))
+                .findFirst().orElseThrow();
+        assertTrue(!stft.float16() && stft.reason().startsWith("feeds a multiplication by a weight beyond"), stft.toString());
+
+        Path p32 = specialized.write(tmp.resolve("vad32.onnx")).file().orElseThrow();
+        Path p16 = PrecisionTests.withFloat16Barriers(c.model()).write(tmp.resolve("vad16.onnx")).file().orElseThrow();
+        try (dev.javelin.runtime.Session s32 = dev.javelin.runtime.Session.open(p32, PrecisionTests.CPU);
+             dev.javelin.runtime.Session s16 = dev.javelin.runtime.Session.open(p16, PrecisionTests.CPU_AS_WRITTEN)) {
+            float[] h32 = new float[128];
+            float[] c32 = new float[128];
+            float[] h16 = new float[128];
+            float[] c16 = new float[128];
+            double worst = 0;
+            for (int frame = 0; frame < 20; frame++) {
+                float[] audio = new float[512];
+                for (int i = 0; i < 512; i++) {
+                    int t = frame * 512 + i;
+                    audio[i] = (float) (0.3 * Math.sin(2 * Math.PI * 220 * t / 16000.0) * (frame % 8 < 5 ? 1 : 0.02));
+                }
+                float[][] o32 = step(s32, audio, h32, c32);
+                float[][] o16 = step(s16, audio, h16, c16);
+                h32 = o32[1];
+                c32 = o32[2];
+                h16 = o16[1];
+                c16 = o16[2];
+                worst = Math.max(worst, Math.abs(o32[0][0] - o16[0][0]));
+            }
+            System.out.printf(Locale.ROOT, "Silero VAD (specialized) fp16: max |p16 - p32| over 20 frames %.5f%n", worst);
+            assertTrue(worst <= 0.01, "speech probability error " + worst);
+        }
+    }
+
+    private static float[][] step(dev.javelin.runtime.Session s, float[] audio, float[] h, float[] c) {
+        Map<String, Tensor> in = Map.of("input", Tensor.of(audio, Shape.of(1, 512)), "h", Tensor.of(h, Shape.of(2, 1, 64)),
+                "c", Tensor.of(c, Shape.of(2, 1, 64)));
+        try (dev.javelin.runtime.Result r = AccuracyReport.runAdapted(s, in)) {
+            return new float[][] {r.get("output").toFloatArray(), r.get("hn").toFloatArray(), r.get("cn").toFloatArray()};
+        } finally {
+            in.values().forEach(Tensor::close);
         }
     }
 }
