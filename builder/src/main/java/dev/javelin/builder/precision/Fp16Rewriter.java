@@ -177,6 +177,11 @@ final class Fp16Rewriter {
         }
         for (TensorProto t : graph.getInitializerList()) {
             String name = t.getName();
+            if (g.inputs.contains(name) && g.isFloat(name)) {
+                // The default of an input a caller may override: it has the input's (possibly float16) type.
+                out.addInitializer(home.get(name) == Fp16Precision.F16 ? toFloat16(t, name) : t);
+                continue;
+            }
             if (!g.initializers.containsKey(name) || !g.isFloat(name)) {
                 out.addInitializer(t);
                 continue;

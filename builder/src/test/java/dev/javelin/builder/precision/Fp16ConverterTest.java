@@ -132,6 +132,23 @@ class Fp16ConverterTest {
         assertTrue(PrecisionTests.maxAbsDiff(y32.get("y"), y16.get("y")) < 3 * 8 * 0x1p-11);
     }
 
+    /** An input with an initializer as its default: the default takes the input's float16 type. */
+    @Test
+    void inputDefaultsFollowTheInputType() {
+        OnnxModel m = OnnxModel.of(OnnxGraphBuilder.graph("defaults")
+                .input("x", ElementType.FLOAT, 2)
+                .input("scale", ElementType.FLOAT, 2)
+                .initializer(Tensors.floats("scale", new long[] {2}, 3f, 0.5f))
+                .node("Mul").name("mul").inputs("x", "scale").outputs("y").add()
+                .output("y", ElementType.FLOAT, 2)
+                .buildModel(), null);
+        Fp16Converter.Converted c = Fp16Converter.convert(m, Fp16Converter.Options.builder().keepIoTypes(false).build());
+        assertEquals(ElementType.FLOAT16.onnx(), initializer(c.model(), "scale").getDataType());
+        float[] y = PrecisionTests.run(c.model(), tmp.resolve("d.onnx"), Map.of("x", Tensor.of(new float[] {2f, 4f},
+                Shape.of(2))), PrecisionTests.CPU_AS_WRITTEN).get("y");
+        assertArrayEquals(new float[] {6f, 2f}, y, 0f, "the default is used when 'scale' is not fed");
+    }
+
     @Test
     void blockAndAllowListsOverrideByOperatorTypeAndByNodeName() {
         Map<String, Fp16Report.NodeDecision> allowSoftmax = byNode(Fp16Converter.convert(chain(),
