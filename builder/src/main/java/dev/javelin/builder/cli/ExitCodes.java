@@ -23,6 +23,8 @@ public final class ExitCodes {
     public static final int MODEL_OR_INPUT = 3;
     /** The backend asked for (or every backend, for auto) cannot run on this machine. */
     public static final int BACKEND_UNAVAILABLE = 4;
+    /** {@code javelin compare}: both models ran, and some output is out of tolerance. */
+    public static final int OUT_OF_TOLERANCE = 5;
 
     private ExitCodes() {
     }

@@ -40,11 +40,12 @@ import picocli.CommandLine.Spec;
                 StreamCommand.class,
                 BenchCommand.class,
                 BuildCommand.class,
+                CompareCommand.class,
                 HelpCommand.class
         },
         footer = {"",
                 "Exit codes: 0 ok, 1 failure, 2 usage error, 3 bad model or input,",
-                "            4 backend unavailable.",
+                "            4 backend unavailable, 5 out of tolerance (compare).",
                 "Run 'javelin help COMMAND' for a command's options."})
 public final class Main implements Runnable {
     @Spec

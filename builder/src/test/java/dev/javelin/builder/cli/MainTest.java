@@ -29,8 +29,8 @@ class MainTest {
     void helpListsCommandsAndExitCodes() {
         Cli.Outcome r = Cli.run("--help");
         assertEquals(0, r.code(), r.toString());
-        for (String s : List.of("Usage: javelin", "run", "demo", "build", "--verbose", "Exit codes: 0 ok, 1 failure, 2 usage error,"
-                + " 3 bad model or input,", "4 backend unavailable.")) {
+        for (String s : List.of("Usage: javelin", "run", "demo", "build", "compare", "--verbose", "Exit codes: 0 ok, 1 failure,"
+                + " 2 usage error, 3 bad model or input,", "4 backend unavailable, 5 out of tolerance (compare).")) {
             assertTrue(r.out().contains(s), s + " missing from\n" + r.out());
         }
         Cli.Outcome run = Cli.run("help", "run");
