@@ -69,7 +69,8 @@ class BundleBuildTest {
                 BuildOptions.defaults().withOnnxOnly(true), Progress.silent());
         BundleManifest m = r.manifest();
         assertEquals(m, Bundle.open(r.bundle()).manifest(), "the manifest on disk is the one reported");
-        assertEquals(List.of("check", "dim-names"), m.graphSteps().stream().map(BundleManifest.GraphStepRecord::name).toList());
+        assertEquals(List.of("check", "dim-names", "legalize"),
+                m.graphSteps().stream().map(BundleManifest.GraphStepRecord::name).toList());
         assertEquals(new BundleManifest.SourceModel("reused.onnx", Bundle.sha256(source)), m.source());
         assertEquals("[x: float32[batch, dim_1], m: float32[batch, 4]]", m.signature().inputs().toString());
         assertEquals("x:1x1/1x256/32x2048,m:1x4/1x4/32x4",
@@ -194,5 +195,27 @@ class BundleBuildTest {
                 return () -> lines.add("done " + what);
             }
         };
+    }
+
+    @Test
+    void legalizationRewritesContribOpsAndItsDecisionsReachTheManifest(@TempDir Path dir) {
+        Path source = dir.resolve("gelu.onnx");
+        dev.javelin.builder.onnx.OnnxModel.of(dev.javelin.builder.onnx.OnnxGraphBuilder.graph("gelu")
+                .input("x", dev.javelin.builder.onnx.ElementType.FLOAT, 2, 8)
+                .output("y", dev.javelin.builder.onnx.ElementType.FLOAT, 2, 8)
+                .node("FastGelu").domain("com.microsoft").name("gelu_0").inputs("x").outputs("y").add()
+                .opset("", 17).opset("com.microsoft", 1)
+                .buildModel(), dir).write(source);
+        BuildReport r = new BundleBuild("javelin test").run(source, dir.resolve("out"),
+                BuildOptions.defaults().withOnnxOnly(true), Progress.silent());
+        BundleManifest m = Bundle.open(r.bundle()).manifest();
+        assertEquals(1, m.legalization().size(), m.legalization().toString());
+        LegalizationDecision d = m.legalization().get(0);
+        assertEquals("gelu_0", d.node());
+        assertEquals("com.microsoft:FastGelu", d.op());
+        assertEquals("rewrite", d.decision());
+        OnnxModel built = OnnxModel.load(r.bundle().resolve("model.onnx"));
+        assertEquals(List.of(), dev.javelin.builder.onnx.TensorRtOpSupport.pinned().check(built.proto()),
+                "after the legalize step TensorRT can build every op");
     }
 }
