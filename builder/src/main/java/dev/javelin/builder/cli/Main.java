@@ -39,6 +39,7 @@ import picocli.CommandLine.Spec;
                 DemoCommand.class,
                 StreamCommand.class,
                 BenchCommand.class,
+                CalibrateCommand.class,
                 HelpCommand.class
         },
         footer = {"",

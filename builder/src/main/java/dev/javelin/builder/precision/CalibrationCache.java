@@ -16,7 +16,7 @@ import java.util.Map;
  * A legacy TensorRT INT8 calibration cache, the text file TensorRT's implicit calibrators wrote and read: a
  * header line {@code TRT-<version>-<calibrator>} (e.g. {@code TRT-8601-EntropyCalibration2}) and one line per
  * tensor, {@code <tensor name>: <scale>}, where the scale ({@code amax / 127}) is the 8 hex digits of its IEEE
- * 754 float32 bit pattern, most significant first ({@code 3c010a14} = 0.0078760...).
+ * 754 float32 bit pattern, most significant first ({@code 3c010a14} = 0.0078759...).
  *
  * <p>Importing one lets a model calibrated for TensorRT's implicit INT8 path get the same activation scales as
  * explicit Q/DQ, without calibrating again.
