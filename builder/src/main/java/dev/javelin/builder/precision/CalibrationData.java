@@ -110,7 +110,7 @@ public abstract class CalibrationData {
 
             @Override
             public String describe() {
-                return all.describe() + " (first " + max + " of " + all.size() + ")";
+                return "the first " + max + " of " + all.describe();
             }
         };
     }

@@ -83,7 +83,8 @@ public final class Int8Quantization {
         }
 
         private static String mib(long bytes) {
-            return String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
+            return bytes >= 1 << 20 ? String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0)
+                    : String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
         }
     }
 
