@@ -1,6 +1,8 @@
 package dev.javelin.builder.precision;
 
+import dev.javelin.builder.onnx.LiftConstants;
 import dev.javelin.builder.onnx.OnnxModel;
+import dev.javelin.builder.onnx.OpsetUpgrade;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,15 +58,22 @@ public final class Int8Quantization {
     /**
      * What was done.
      *
+     * @param preparation what was done to the model before quantizing (opset upgrade, constants lifted)
      * @param scales   where the activation scales came from
      * @param plan     the placement (quantized and skipped nodes)
      * @param inserted what the rewrite inserted
      * @param amax     clipping range per quantized activation
      */
-    public record Report(String scales, QdqPlacement.Plan plan, QdqInserter.Report inserted, Map<String, Double> amax) {
+    public record Report(List<String> preparation, String scales, QdqPlacement.Plan plan, QdqInserter.Report inserted,
+                         Map<String, Double> amax) {
+        public Report {
+            preparation = List.copyOf(preparation);
+        }
+
         /** A human-readable summary. */
         public List<String> lines() {
             List<String> l = new ArrayList<>();
+            preparation.forEach(p -> l.add("prepared: " + p));
             l.add("activation scales: " + scales);
             l.add("quantized nodes: " + inserted.nodeCount() + " " + inserted.quantizedNodes() + "; "
                     + inserted.activationPairs() + " activation Q/DQ pairs, " + inserted.weights()
@@ -101,7 +110,9 @@ public final class Int8Quantization {
      * @throws IllegalArgumentException                  if an exclusion matches nothing
      * @throws dev.javelin.runtime.InvalidInputException if a calibration sample does not fit the model
      */
-    public static Outcome calibrate(OnnxModel model, CalibrationData data, Options options) {
+    public static Outcome calibrate(OnnxModel original, CalibrationData data, Options options) {
+        List<String> notes = new ArrayList<>();
+        OnnxModel model = prepare(original, notes);
         QdqPlacement.Plan plan = QdqPlacement.plan(model, options.exclude());
         LOG.info("{}: {} nodes to quantize, {} activations to calibrate with {} on {}", model.displayName(),
                 plan.targets().size(), plan.activations().size(), options.calibration().describe(), data.describe());
@@ -109,7 +120,26 @@ public final class Int8Quantization {
                 : ActivationCalibration.run(model, plan.activations(), data, options.calibration()).amax();
         QdqInserter.Outcome out = QdqInserter.apply(model, plan, amax);
         String source = options.calibration().describe() + " calibration over " + data.describe();
-        return new Outcome(out.model(), new Report(source, plan, out.report(), onlyPlanned(amax, plan)));
+        return new Outcome(out.model(), new Report(notes, source, plan, out.report(), onlyPlanned(amax, plan)));
+    }
+
+    /**
+     * Brings the model into the form the quantizer works on: {@code Constant} nodes become initializers (weights
+     * some exporters store as nodes) and opsets 11-12 are raised to 13 (per-channel Q/DQ). Both keep the model's
+     * meaning; the calibration runs on the prepared model, so tensor names and values are those it has.
+     */
+    static OnnxModel prepare(OnnxModel model, List<String> notes) {
+        LiftConstants.Outcome lifted = LiftConstants.apply(model);
+        if (lifted.lifted() > 0) {
+            notes.add(lifted.lifted() + " Constant nodes made initializers");
+        }
+        OpsetUpgrade.Outcome up = OpsetUpgrade.to13(lifted.model());
+        if (up.changed()) {
+            notes.add("opset " + up.from() + " -> " + OpsetUpgrade.TARGET + " (" + up.rewritten().size()
+                    + " nodes rewritten)");
+            up.rewritten().forEach(r -> LOG.debug("opset upgrade: {}", r));
+        }
+        return up.model();
     }
 
     /**
@@ -117,8 +147,10 @@ public final class Int8Quantization {
      * Nodes whose activation inputs the cache does not list stay in float (as Model Optimizer does); cache
      * entries for tensors that are not quantized here are ignored.
      */
-    public static Outcome fromCache(OnnxModel model, CalibrationCache.Contents cache, String cacheName,
+    public static Outcome fromCache(OnnxModel original, CalibrationCache.Contents cache, String cacheName,
                                     List<String> exclude) {
+        List<String> notes = new ArrayList<>();
+        OnnxModel model = prepare(original, notes);
         Map<String, Double> amax = cache.amax();
         QdqPlacement.Plan plan = QdqPlacement.plan(model, exclude).keepOnly(amax::containsKey,
                 "no scale in the calibration cache for");
@@ -128,7 +160,7 @@ public final class Int8Quantization {
         QdqInserter.Outcome out = QdqInserter.apply(model, plan, amax);
         String source = "calibration cache " + cacheName + " (" + cache.header() + ", " + used + " of "
                 + amax.size() + " entries used)";
-        return new Outcome(out.model(), new Report(source, plan, out.report(), onlyPlanned(amax, plan)));
+        return new Outcome(out.model(), new Report(notes, source, plan, out.report(), onlyPlanned(amax, plan)));
     }
 
     private static Map<String, Double> onlyPlanned(Map<String, Double> amax, QdqPlacement.Plan plan) {
