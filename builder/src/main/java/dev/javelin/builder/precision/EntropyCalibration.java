@@ -41,6 +41,10 @@ public final class EntropyCalibration {
             return h.range();
         }
         long[] c = h.counts();
+        // Bin 0 holds every exact zero: the outputs ReLU-like activations clamp and padding. That spike is not
+        // part of the shape being quantized (zero is exact in int8 at any scale), and left in it would dominate
+        // the divergence of the first level, pushing the threshold down to the smallest candidate.
+        c[0] = c[1];
         int lastNonZero = n - 1;
         while (c[lastNonZero] == 0) {
             lastNonZero--;
@@ -58,7 +62,7 @@ public final class EntropyCalibration {
         int stop = Math.min(n, Math.max(LEVELS, lastNonZero + 1));
         for (int i = LEVELS; i <= stop; i++) {
             double kl = divergence(c, above, i, p, q);
-            if (kl < best) {
+            if (kl <= best) { // ties: the larger range
                 best = kl;
                 bestI = i;
             }

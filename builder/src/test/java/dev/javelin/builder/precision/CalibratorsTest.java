@@ -58,6 +58,20 @@ class CalibratorsTest {
     }
 
     @Test
+    void reluLikeZerosDoNotDragTheEntropyThresholdDown() {
+        // Half the values exactly 0 (a ReLU output), the rest |N(0,1)|: the zero spike sits in bin 0 and must not
+        // decide the threshold; the bulk of the half-normal (99.7 % below 3) is kept.
+        Random r = new Random(5);
+        float[] x = new float[N];
+        for (int i = 0; i < N; i++) {
+            x[i] = i % 2 == 0 ? 0f : (float) Math.abs(r.nextGaussian());
+        }
+        Histogram h = histogram(x);
+        double e = EntropyCalibration.amax(h);
+        assertTrue(e > 3 && e <= maxAbs(x), "entropy on a ReLU-like distribution: " + e + " (max " + maxAbs(x) + ")");
+    }
+
+    @Test
     void uniformNothingToClip() {
         Random r = new Random(11);
         float[] x = new float[N];
