@@ -7,6 +7,7 @@ import dev.javelin.builder.precision.CalibrationData;
 import dev.javelin.builder.precision.Calibrator;
 import dev.javelin.builder.precision.ImagePreprocessing;
 import dev.javelin.builder.precision.Int8Quantization;
+import dev.javelin.builder.precision.QdqPlacement;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -62,8 +63,8 @@ public final class CalibrateCommand implements Callable<Integer> {
     Path calibCache;
 
     @Option(names = "--save-calib-cache", paramLabel = "FILE",
-            description = "Also write the activation scales as a TensorRT calibration cache (TensorRT 10's implicit"
-                    + " INT8 path reads it).")
+            description = "Also write the activation scales as a legacy TensorRT calibration cache (header"
+                    + " TRT-101500-<calibrator>, one '<tensor>: <hex scale>' line per activation).")
     Path saveCalibCache;
 
     @Option(names = "--exclude", paramLabel = "NODE_OR_OP", split = ",",
@@ -131,11 +132,8 @@ public final class CalibrateCommand implements Callable<Integer> {
                 }
                 result = Int8Quantization.calibrate(onnx, data, new Int8Quantization.Options(calibration, exclude));
             }
-        } catch (IllegalArgumentException e) {
-            if (e.getMessage() != null && e.getMessage().startsWith("exclusion")) {
-                throw new ParameterException(spec.commandLine(), "--exclude: " + e.getMessage());
-            }
-            throw e;
+        } catch (QdqPlacement.UnknownExclusionException e) {
+            throw new ParameterException(spec.commandLine(), "--exclude: " + e.getMessage());
         }
         long nanos = System.nanoTime() - t0;
         result.model().write(output);

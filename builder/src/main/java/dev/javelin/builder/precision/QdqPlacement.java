@@ -51,6 +51,13 @@ public final class QdqPlacement {
     private static final Set<String> WEIGHTED = Set.of("Conv", "ConvTranspose", "MatMul", "Gemm");
     private static final Set<String> POOLS = Set.of("MaxPool", "AveragePool", "GlobalAveragePool");
 
+    /** An exclusion (node name or op type) that matches nothing in the model: most likely a typo. */
+    public static final class UnknownExclusionException extends IllegalArgumentException {
+        UnknownExclusionException(String message) {
+            super(message);
+        }
+    }
+
     /** One input edge that gets a per-tensor activation pair. */
     public record ActivationInput(int node, int input, String tensor) {
     }
@@ -117,7 +124,7 @@ public final class QdqPlacement {
      * Plans the main graph of {@code model}.
      *
      * @param exclude node names or op types to keep in float
-     * @throws IllegalArgumentException naming an exclusion that matches no node name or op type
+     * @throws UnknownExclusionException naming an exclusion that matches no node name or op type
      */
     public static Plan plan(OnnxModel model, Collection<String> exclude) {
         GraphProto g = model.proto().getGraph();
@@ -136,7 +143,7 @@ public final class QdqPlacement {
         Set<String> unmatched = new LinkedHashSet<>(exclude);
         unmatched.removeAll(matched);
         if (!unmatched.isEmpty()) {
-            throw new IllegalArgumentException("exclusion(s) " + unmatched + " match no node name or op type of "
+            throw new UnknownExclusionException("exclusion(s) " + unmatched + " match no node name or op type of "
                     + model.displayName());
         }
         Map<String, TensorProto> inits = new HashMap<>();
