@@ -66,13 +66,16 @@ public final class ActivationProbe implements AutoCloseable {
 
     private final Session session;
     private final List<String> tensors;
+    /** Probed tensors that are graph inputs: read from the caller's feeds, not exposed as outputs. */
+    private final Set<String> fromInputs;
     private final Path file;
     private final Path dir;
     private boolean closed;
 
-    private ActivationProbe(Session session, List<String> tensors, Path file, Path dir) {
+    private ActivationProbe(Session session, List<String> tensors, Set<String> fromInputs, Path file, Path dir) {
         this.session = session;
         this.tensors = tensors;
+        this.fromInputs = fromInputs;
         this.file = file;
         this.dir = dir;
     }
@@ -117,9 +120,21 @@ public final class ActivationProbe implements AutoCloseable {
         g.getOutputList().forEach(o -> outputs.add(o.getName()));
         Map<String, ValueInfoProto> typed = new LinkedHashMap<>();
         g.getValueInfoList().forEach(v -> typed.put(v.getName(), v));
-        g.getInputList().forEach(v -> typed.put(v.getName(), v));
+        // A graph input is observed in the caller's feeds: exposing it as an output too would make an output that
+        // aliases an input, which the session does not copy into its pinned output buffers.
+        Set<String> fromInputs = new HashSet<>();
+        for (ValueInfoProto in : g.getInputList()) {
+            if (names.contains(in.getName())) {
+                if (in.getType().getTensorType().getElemType() != ElementType.FLOAT.onnx()) {
+                    throw new ModelException("cannot probe tensor '" + in.getName() + "' of " + model.displayName()
+                            + ": it is an input of type " + ElementType.fromOnnx(in.getType().getTensorType().getElemType())
+                            + ", only float32 activations can be observed");
+                }
+                fromInputs.add(in.getName());
+            }
+        }
         for (String t : names) {
-            if (!outputs.contains(t)) {
+            if (!outputs.contains(t) && !fromInputs.contains(t)) {
                 // Declared types are copied; an undeclared one is left for ONNX Runtime to infer at load.
                 ValueInfoProto declared = typed.get(t);
                 gb.addOutput(declared != null && declared.getType().hasTensorType() ? declared
@@ -137,6 +152,9 @@ public final class ActivationProbe implements AutoCloseable {
                     .write(file, OnnxModel.WriteOptions.externalData(DATA_FILE, EXTERNAL_THRESHOLD));
             session = Session.open(file, options.toBuilder().backend(BackendKind.CPU).build());
             for (String t : names) {
+                if (fromInputs.contains(t)) {
+                    continue;
+                }
                 TensorInfo info = session.signature().output(t).orElseThrow(() -> new ModelException(
                         "ONNX Runtime dropped probed tensor '" + t + "' of " + model.displayName()));
                 if (info.dtype() != DType.FLOAT32) {
@@ -145,7 +163,7 @@ public final class ActivationProbe implements AutoCloseable {
                 }
             }
             LOG.debug("probe on {}: {} tensors exposed", model.displayName(), names.size());
-            return new ActivationProbe(session, names, file, dir);
+            return new ActivationProbe(session, names, Set.copyOf(fromInputs), file, dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the probe model for " + model.displayName() + ": " + e, e);
         } catch (RuntimeException e) {
@@ -262,7 +280,8 @@ public final class ActivationProbe implements AutoCloseable {
         }
         try (Result r = session.run(inputs)) {
             for (String t : tensors) {
-                FloatBuffer values = r.get(t).buffer().order(ByteOrder.nativeOrder()).asFloatBuffer().asReadOnlyBuffer();
+                Tensor source = fromInputs.contains(t) ? inputs.get(t) : r.get(t);
+                FloatBuffer values = source.buffer().order(ByteOrder.nativeOrder()).asFloatBuffer().asReadOnlyBuffer();
                 visitor.visit(t, values);
             }
         }

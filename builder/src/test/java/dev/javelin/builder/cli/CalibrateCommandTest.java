@@ -120,6 +120,46 @@ class CalibrateCommandTest {
     }
 
     @Test
+    void calibratesFromImages() throws Exception {
+        // A 1x1 convolution over a 3-channel 4x4 image.
+        Path conv = dir.resolve("conv.onnx");
+        OnnxModel.of(OnnxGraphBuilder.graph("conv")
+                .input("image", ElementType.FLOAT, 1, 3, 4, 4)
+                .initializer(Tensors.floats("w", new long[] {2, 3, 1, 1}, 0.5f, -0.25f, 1f, 0.1f, 0.2f, -0.3f))
+                .node("Conv").name("conv").inputs("image", "w").outputs("y").add()
+                .output("y", ElementType.FLOAT, 1, 2, 4, 4)
+                .opset("", 13)
+                .buildModel(), null).write(conv);
+        Path images = Files.createDirectories(dir.resolve("images"));
+        for (int k = 0; k < 3; k++) {
+            java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(8, 8, java.awt.image.BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < 8; y++) {
+                for (int x = 0; x < 8; x++) {
+                    img.setRGB(x, y, (255 - 40 * k) << 8 | 100 + 10 * k); // red 0, green and blue constant per image
+                }
+            }
+            javax.imageio.ImageIO.write(img, "png", images.resolve("img" + k + ".png").toFile());
+        }
+        Path out = dir.resolve("conv.int8.onnx");
+        Cli.Outcome o = Cli.run("calibrate", conv.toString(), "--calib-data", images.toString(), "-o", out.toString(),
+                "--image-size", "4x4", "--image-mean", "0.5,0.5,0.5", "--image-std", "0.25,0.25,0.25", "--calibrator", "max");
+        assertEquals(0, o.code(), o.toString());
+        assertTrue(o.out().contains("3 images") && o.out().contains("{Conv=1}"), o.out());
+        // Uniform channels survive the resize exactly; normalized by mean 0.5 / std 0.25, red 0 gives -2 and green
+        // 255 gives +2 (image 0): the largest |value| is 2.
+        assertEquals((float) (2.0 / 127), scaleOf(out, "image"), 1e-6f);
+
+        Cli.Outcome badSize = Cli.run("calibrate", conv.toString(), "--calib-data", images.toString(), "-o", out.toString(),
+                "--image-size", "4by4");
+        assertEquals(ExitCodes.USAGE, badSize.code(), badSize.toString());
+        Cli.Outcome wrongShape = Cli.run("calibrate", conv.toString(), "--calib-data", images.toString(), "-o",
+                out.toString(), "--image-size", "8x8");
+        assertEquals(ExitCodes.MODEL_OR_INPUT, wrongShape.code(), wrongShape.toString());
+        assertTrue(wrongShape.err().contains("float32[1, 3, 4, 4]") && wrongShape.err().contains("[1, 3, 8, 8]"),
+                wrongShape.err());
+    }
+
+    @Test
     void excludingAnOpAndTheErrors() throws Exception {
         Path out = dir.resolve("o.onnx");
         Cli.Outcome ex = Cli.run("calibrate", model.toString(), "--calib-data", data.toString(), "-o", out.toString(),

@@ -66,6 +66,27 @@ class ActivationProbeTest {
     }
 
     @Test
+    void graphInputsAreObservedFromTheFeedsOnEveryRun() {
+        // The session does not refresh an output that aliases an input after the first run; the probe reads inputs
+        // from the caller's feeds instead, so every run sees its own values.
+        try (ActivationProbe probe = ActivationProbe.open(model(), List.of("x", "r"))) {
+            for (int run = 1; run <= 3; run++) {
+                float[] x = {-run, run, 2 * run};
+                List<float[]> seen = new ArrayList<>();
+                try (Tensor t = Tensor.of(x, Shape.of(1, 3))) {
+                    probe.run(Map.of("x", t), (name, v) -> {
+                        float[] copy = new float[v.remaining()];
+                        v.duplicate().get(copy);
+                        seen.add(copy);
+                    });
+                }
+                assertArrayEquals(x, seen.get(0), "run " + run);
+                assertArrayEquals(new float[] {0, 2 + run, 3 + 2 * run}, seen.get(1), "run " + run);
+            }
+        }
+    }
+
+    @Test
     void refusesWhatIsNotAFloatActivationNamingIt() {
         OnnxModel m = model();
         ModelException e = assertThrows(ModelException.class, () -> ActivationProbe.open(m, List.of("c")));
