@@ -51,7 +51,8 @@ public final class CalibrateCommand implements Callable<Integer> {
 
     @Option(names = "--calibrator", paramLabel = "NAME", defaultValue = "percentile",
             description = "max, percentile or entropy (default ${DEFAULT-VALUE}; entropy is TensorRT's legacy KL"
-                    + " calibrator, which suits CNNs but clips the outlier features of transformers).")
+                    + " calibrator; it clips the outlier features of transformers, and on MiniLM and PP-OCRv4 det"
+                    + " percentile kept more accuracy than either other).")
     String calibrator;
 
     @Option(names = "--percentile", paramLabel = "P", defaultValue = "99.99",
