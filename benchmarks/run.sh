@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks: Javelin vs the official ONNX Runtime Java API, each scenario in fresh JVMs,
 # alternating rounds. Usage: benchmarks/run.sh [ROUNDS] [SCENARIO...]
-#   scenarios: add-call add-threads vad ocr-rss minilm-16 minilm-128   (default: all, 2 rounds)
+#   scenarios: add-call add-threads vad ocr-rss minilm-16 minilm-128 minilm-int8   (default: all, 2 rounds)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

@@ -50,6 +50,7 @@ public final class JavelinHarness {
             case "ocr-rss" -> ocrRss(model, out);
             case "minilm-16" -> miniLm(model, 16, out);
             case "minilm-128" -> miniLm(model, 128, out);
+            case "minilm-int8" -> miniLmInt8(args[1], out);
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         }
         System.out.println("RESULT " + Samples.toJson(out));
@@ -57,6 +58,59 @@ public final class JavelinHarness {
 
     private static SessionOptions cpu(int intraOpThreads) {
         return SessionOptions.builder().backend(BackendKind.CPU).intraOpThreads(intraOpThreads).build();
+    }
+
+    /** Sequence lengths and intra-op thread counts of the INT8 comparison. */
+    static final int[][] INT8_CONFIGS = {{128, 1}, {128, 2}, {16, 1}, {16, 2}};
+    /** Measured time per configuration, after warm-up. */
+    static final double INT8_SECONDS = 3;
+
+    /**
+     * all-MiniLM-L6-v2 FP32 against its INT8 Q/DQ version, one request at a time, for each sequence length and
+     * thread count: both sessions open at once and called alternately, so both see the same machine load.
+     *
+     * @param models the FP32 and INT8 model files, separated by the path separator
+     */
+    private static void miniLmInt8(String models, Map<String, Object> out) {
+        String[] m = models.split(java.io.File.pathSeparator);
+        for (int[] c : INT8_CONFIGS) {
+            int seq = c[0];
+            long[] ids = Signals.tokenIds(seq);
+            long[] mask = new long[seq];
+            java.util.Arrays.fill(mask, 1);
+            try (Session fp32 = Session.open(Path.of(m[0]), cpu(c[1]));
+                 Session int8 = Session.open(Path.of(m[1]), cpu(c[1]));
+                 Tensor tIds = Tensor.of(ids, Shape.of(1, seq));
+                 Tensor tMask = Tensor.of(mask, Shape.of(1, seq));
+                 Tensor tTypes = Tensor.of(new long[seq], Shape.of(1, seq))) {
+                Map<String, Tensor> feeds = Map.of("input_ids", tIds, "attention_mask", tMask, "token_type_ids", tTypes);
+                Samples f = new Samples(1 << 16);
+                Samples q = new Samples(1 << 16);
+                for (int i = 0; i < 10; i++) {
+                    fp32.run(feeds).close();
+                    int8.run(feeds).close();
+                }
+                long end = System.nanoTime() + (long) (INT8_SECONDS * 1e9);
+                while (System.nanoTime() < end) {
+                    long t0 = System.nanoTime();
+                    fp32.run(feeds).close();
+                    long t1 = System.nanoTime();
+                    int8.run(feeds).close();
+                    f.add(t1 - t0);
+                    q.add(System.nanoTime() - t1);
+                }
+                Map<String, Object> r = new LinkedHashMap<>();
+                double pf = f.percentile(50) / 1e6;
+                double pq = q.percentile(50) / 1e6;
+                r.put("fp32_p50_ms", Math.round(pf * 100) / 100.0);
+                r.put("int8_p50_ms", Math.round(pq * 100) / 100.0);
+                r.put("speedup", Math.round(pf / pq * 100) / 100.0);
+                r.put("fp32_p90_ms", Math.round(f.percentile(90) / 1e4) / 100.0);
+                r.put("int8_p90_ms", Math.round(q.percentile(90) / 1e4) / 100.0);
+                r.put("pairs", f.count());
+                out.put("seq" + seq + "_thr" + c[1], r);
+            }
+        }
     }
 
     /** Per-call latency of Add(1x16, 1x16): a bound lane, and the general run(Map) path. */

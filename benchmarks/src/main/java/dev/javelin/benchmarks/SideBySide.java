@@ -25,6 +25,7 @@ import java.util.stream.Collectors;
  */
 public final class SideBySide {
     private static final Pattern VAD = Pattern.compile("\"(lane_copy|stream|stream_specialized|stream_shapes)\":\\{\"count\":\\d+,\"p50_us\":([0-9.]+)");
+    private static final Pattern INT8 = Pattern.compile("\"(seq\\d+_thr\\d+)\":\\{\"fp32_p50_ms\":([0-9.]+),\"int8_p50_ms\":([0-9.]+),\"speedup\":([0-9.]+)");
     private static final Pattern OFFICIAL_VAD = Pattern.compile("\"per_frame\":\\{\"count\":\\d+,\"p50_us\":([0-9.]+)");
 
     private SideBySide() {
@@ -35,7 +36,7 @@ public final class SideBySide {
         Path models = Path.of(args[1]);
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 2;
         List<String> scenarios = args.length > 3 ? Arrays.asList(args).subList(3, args.length)
-                : List.of("add-call", "add-threads", "vad", "ocr-rss", "minilm-16", "minilm-128");
+                : List.of("add-call", "add-threads", "vad", "ocr-rss", "minilm-16", "minilm-128", "minilm-int8");
 
         String classes = Path.of(SideBySide.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         List<String> jars = Arrays.asList(Files.readString(classpathFile).trim().split(java.io.File.pathSeparator));
@@ -58,6 +59,14 @@ public final class SideBySide {
                 // The official child JVM gets no Javelin jars, so the class-path model goes to a file first.
                 case "minilm-16", "minilm-128" -> CacheDir.materialize(SideBySide.class.getClassLoader(),
                         SentenceEmbedder.MODEL_RESOURCE, models.resolve("minilm")).toString();
+                // Both models, FP32 then INT8 (quantized here by the current builder), in one argument.
+                case "minilm-int8" -> {
+                    Path fp32 = CacheDir.materialize(SideBySide.class.getClassLoader(), SentenceEmbedder.MODEL_RESOURCE,
+                            models.resolve("minilm"));
+                    Path int8 = MiniLmInt8.build(fp32, models.resolve("minilm-int8").resolve("all-minilm-l6-v2.int8.onnx"),
+                            models.resolve("javelin-cache"));
+                    yield fp32 + java.io.File.pathSeparator + int8;
+                }
                 default -> throw new IllegalArgumentException("unknown scenario " + scenario);
             };
             for (int r = 0; r < rounds; r++) {
@@ -75,6 +84,15 @@ public final class SideBySide {
             if (j.find() && o.find()) {
                 System.out.printf(Locale.ROOT, "%s: javelin %s %s/s vs official %s %s/s = %.2fx%n", j.group(1), j.group(2),
                         j.group(3), o.group(2), o.group(3), Double.parseDouble(j.group(3)) / Double.parseDouble(o.group(3)));
+            }
+            if (results.get(i).contains("\"scenario\":\"minilm-int8\"")) {
+                Matcher ji = INT8.matcher(results.get(i));
+                Matcher oi = INT8.matcher(results.get(i + 1));
+                while (ji.find() && oi.find()) {
+                    System.out.printf(Locale.ROOT, "minilm-int8 %s: javelin fp32 %s ms, int8 %s ms = %sx; official fp32 %s ms,"
+                            + " int8 %s ms = %sx%n", ji.group(1), ji.group(2), ji.group(3), ji.group(4), oi.group(2),
+                            oi.group(3), oi.group(4));
+                }
             }
             Matcher jv = VAD.matcher(results.get(i));
             Matcher ov = OFFICIAL_VAD.matcher(results.get(i + 1));

@@ -44,6 +44,7 @@ public final class OfficialOrtHarness {
             case "ocr-rss" -> ocrRss(env, model, out);
             case "minilm-16" -> miniLm(env, model, 16, out);
             case "minilm-128" -> miniLm(env, model, 128, out);
+            case "minilm-int8" -> miniLmInt8(env, model, out);
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         }
         System.out.println("RESULT " + Samples.toJson(out));
@@ -247,6 +248,53 @@ public final class OfficialOrtHarness {
         out.put("seq", seq);
         out.put("best", bestName);
         out.put("best_per_s", Math.round(best * 10) / 10.0);
+    }
+
+    /**
+     * The same FP32 / INT8 pair as {@code JavelinHarness.miniLmInt8} (same configurations, same alternation) on the
+     * official API: how the stock ONNX Runtime runs Javelin's Q/DQ model.
+     */
+    private static void miniLmInt8(OrtEnvironment env, String models, Map<String, Object> out) throws Exception {
+        String[] m = models.split(java.io.File.pathSeparator);
+        int[][] configs = {{128, 1}, {128, 2}, {16, 1}, {16, 2}};
+        for (int[] c : configs) {
+            int seq = c[0];
+            long[] ids = Signals.tokenIds(seq);
+            long[] mask = new long[seq];
+            java.util.Arrays.fill(mask, 1);
+            try (OrtSession fp32 = env.createSession(m[0], options(c[1]));
+                 OrtSession int8 = env.createSession(m[1], options(c[1]));
+                 OnnxTensor tIds = OnnxTensor.createTensor(env, direct(ids), new long[] {1, seq});
+                 OnnxTensor tMask = OnnxTensor.createTensor(env, direct(mask), new long[] {1, seq});
+                 OnnxTensor tTypes = OnnxTensor.createTensor(env, direct(new long[seq]), new long[] {1, seq})) {
+                Map<String, OnnxTensor> in = Map.of("input_ids", tIds, "attention_mask", tMask, "token_type_ids", tTypes);
+                Samples f = new Samples(1 << 16);
+                Samples q = new Samples(1 << 16);
+                for (int i = 0; i < 10; i++) {
+                    fp32.run(in).close();
+                    int8.run(in).close();
+                }
+                long end = System.nanoTime() + 3_000_000_000L;
+                while (System.nanoTime() < end) {
+                    long t0 = System.nanoTime();
+                    fp32.run(in).close();
+                    long t1 = System.nanoTime();
+                    int8.run(in).close();
+                    f.add(t1 - t0);
+                    q.add(System.nanoTime() - t1);
+                }
+                Map<String, Object> r = new LinkedHashMap<>();
+                double pf = f.percentile(50) / 1e6;
+                double pq = q.percentile(50) / 1e6;
+                r.put("fp32_p50_ms", Math.round(pf * 100) / 100.0);
+                r.put("int8_p50_ms", Math.round(pq * 100) / 100.0);
+                r.put("speedup", Math.round(pf / pq * 100) / 100.0);
+                r.put("fp32_p90_ms", Math.round(f.percentile(90) / 1e4) / 100.0);
+                r.put("int8_p90_ms", Math.round(q.percentile(90) / 1e4) / 100.0);
+                r.put("pairs", f.count());
+                out.put("seq" + seq + "_thr" + c[1], r);
+            }
+        }
     }
 
     private static LongBuffer direct(long[] values) {

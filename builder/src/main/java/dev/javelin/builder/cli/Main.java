@@ -41,6 +41,7 @@ import picocli.CommandLine.Spec;
                 BenchCommand.class,
                 BuildCommand.class,
                 CompareCommand.class,
+                CalibrateCommand.class,
                 HelpCommand.class
         },
         footer = {"",
