@@ -115,6 +115,36 @@ public abstract class CalibrationData {
         };
     }
 
+    /** Samples {@code from} (inclusive) to {@code to} (exclusive), as a view. */
+    public CalibrationData slice(int from, int to) {
+        Objects.checkFromToIndex(from, to, size());
+        if (from == to) {
+            throw new IllegalArgumentException("an empty slice of " + describe());
+        }
+        CalibrationData all = this;
+        return new CalibrationData() {
+            @Override
+            public int size() {
+                return to - from;
+            }
+
+            @Override
+            public String name(int i) {
+                return all.name(from + checkIndex(i));
+            }
+
+            @Override
+            public Sample load(int i) {
+                return all.load(from + checkIndex(i));
+            }
+
+            @Override
+            public String describe() {
+                return "samples " + (from + 1) + "-" + to + " of " + all.describe();
+            }
+        };
+    }
+
     int checkIndex(int i) {
         Objects.checkIndex(i, size());
         return i;

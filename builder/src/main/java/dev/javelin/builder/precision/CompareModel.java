@@ -2,6 +2,7 @@ package dev.javelin.builder.precision;
 
 import dev.javelin.builder.onnx.OnnxModel;
 import dev.javelin.runtime.ModelException;
+import dev.javelin.runtime.bundle.BundleManifest;
 import dev.javelin.runtime.Session;
 import dev.javelin.runtime.SessionOptions;
 import java.io.IOException;
@@ -41,18 +42,18 @@ public sealed interface CompareModel {
     }
 
     /**
-     * The model at {@code path}: an .onnx file.
+     * The model at {@code path}: an .onnx file, or an engine bundle folder (what {@code javelin build} writes;
+     * {@link Session#open} loads it: its TensorRT plan on a GPU, its {@code model.onnx} on ONNX Runtime).
      *
-     * @throws ModelException if the path does not exist or is a folder (engine bundles are not supported yet)
+     * @throws ModelException if the path does not exist, or is a folder without a bundle manifest
      */
     static CompareModel of(Path path) {
         Objects.requireNonNull(path, "path");
-        if (Files.isDirectory(path)) {
-            String what = Files.isRegularFile(path.resolve("manifest.json")) ? "an engine bundle" : "a folder";
-            throw new ModelException(path + " is " + what + "; compare accepts .onnx model files (engine bundles are"
-                    + " not supported by compare yet)");
+        if (Files.isDirectory(path) && !Files.isRegularFile(path.resolve(BundleManifest.FILE_NAME))) {
+            throw new ModelException(path + " is a folder without " + BundleManifest.FILE_NAME + "; compare accepts"
+                    + " .onnx model files and engine bundle folders");
         }
-        if (!Files.isRegularFile(path)) {
+        if (!Files.exists(path)) {
             throw new ModelException("model file " + path + " does not exist");
         }
         return new File(path);
@@ -63,7 +64,7 @@ public sealed interface CompareModel {
         return new InMemory(Objects.requireNonNull(model, "model"), Objects.requireNonNull(label, "label"));
     }
 
-    /** An .onnx file. */
+    /** An .onnx file or an engine bundle folder. */
     record File(Path path) implements CompareModel {
         @Override
         public String label() {
