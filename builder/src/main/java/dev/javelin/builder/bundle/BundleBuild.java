@@ -1,5 +1,7 @@
 package dev.javelin.builder.bundle;
 
+import dev.javelin.builder.precision.AccuracyReport;
+import dev.javelin.builder.precision.PrecisionAccuracy;
 import dev.javelin.builder.onnx.OnnxModel;
 import dev.javelin.runtime.JavelinException;
 import dev.javelin.runtime.bundle.Bundle;
@@ -42,6 +44,8 @@ public final class BundleBuild {
     private static final Logger LOG = LoggerFactory.getLogger(BundleBuild.class);
     /** Name of the one profile a build makes. */
     public static final String PROFILE = "default";
+    /** The accuracy report of a precision build, as JSON, in the bundle folder. */
+    public static final String ACCURACY_FILE = "accuracy.json";
 
     private final String createdBy;
     private final Function<BuildOptions, List<GraphStep>> steps;
@@ -58,7 +62,7 @@ public final class BundleBuild {
     /**
      * A build with its own choice of graph steps.
      *
-     * @param steps the steps for some options; may throw {@link StepUnavailableException}
+     * @param steps the steps for some options
      */
     public BundleBuild(String createdBy, Function<BuildOptions, List<GraphStep>> steps) {
         this.createdBy = Objects.requireNonNull(createdBy, "createdBy");
@@ -68,7 +72,6 @@ public final class BundleBuild {
     /**
      * Builds the bundle of {@code source} into {@code out}.
      *
-     * @throws StepUnavailableException if the options need a graph step this build does not include
      * @throws dev.javelin.runtime.ModelException if the model cannot be loaded or a step rejects it, or {@code out}
      *                                            is a non-empty folder that is not a bundle
      * @throws dev.javelin.runtime.InvalidInputException naming the input and dimension if a given shape does not fit
@@ -76,7 +79,7 @@ public final class BundleBuild {
      */
     public BuildReport run(Path source, Path out, BuildOptions options, Progress progress) {
         long start = System.nanoTime();
-        List<GraphStep> steps = this.steps.apply(options); // an unavailable step fails before any work
+        List<GraphStep> steps = this.steps.apply(options);
         int total = options.onnxOnly() ? 3 : 4;
 
         progress.step(1, total, "load " + source);
@@ -94,6 +97,7 @@ public final class BundleBuild {
         progress.step(2, total, "graph steps: " + String.join(", ", steps.stream().map(GraphStep::name).toList()));
         List<BundleManifest.GraphStepRecord> records = new ArrayList<>();
         List<LegalizationDecision> decisions = new ArrayList<>();
+        OnnxModel float32 = model;
         for (GraphStep step : steps) {
             long t0 = System.nanoTime();
             StepOutcome o = step.apply(model);
@@ -104,8 +108,14 @@ public final class BundleBuild {
             o.report().forEach(l -> progress.line(step.name() + ": " + l));
         }
 
+        AccuracyReport accuracy = null;
+        if (options.precision() != Precision.FP32) {
+            accuracy = accuracy(float32, model, options, progress);
+            records.add(new BundleManifest.GraphStepRecord("accuracy", accuracyLines(accuracy)));
+        }
+
         BundleManifest.Calibration calibration = options.precision() != Precision.INT8 ? null
-                : new BundleManifest.Calibration((options.calibrator() == null ? Calibrator.ENTROPY : options.calibrator()).label(),
+                : new BundleManifest.Calibration(options.calibratorOrDefault().label(),
                         CalibrationData.fingerprint(options.calibData()));
 
         progress.step(3, total, "write bundle " + out);
@@ -125,8 +135,11 @@ public final class BundleBuild {
                             : "not built yet: the TensorRT step had not finished"),
                     List.of(), decisions, null, records);
             BundleWriter.writeManifest(manifest, out);
-            progress.line(String.format(Locale.ROOT, "%s (%.1f MiB), %s", modelFile.file(), modelFile.bytes() / 1048576.0,
-                    BundleManifest.FILE_NAME));
+            if (accuracy != null) {
+                java.nio.file.Files.writeString(out.resolve(ACCURACY_FILE), accuracy.toJson());
+            }
+            progress.line(String.format(Locale.ROOT, "%s (%.1f MiB), %s%s", modelFile.file(), modelFile.bytes() / 1048576.0,
+                    BundleManifest.FILE_NAME, accuracy != null ? ", " + ACCURACY_FILE : ""));
             profile.inputs().forEach((name, r) -> progress.line("profile " + name + ":" + InputShapes.format(r)));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the bundle in " + out + ": " + e.getMessage(), e);
@@ -162,6 +175,26 @@ public final class BundleBuild {
             progress.line("timing cache: " + engine.timingCache());
         }
         return new BuildReport(out, manifest, null, System.nanoTime() - start);
+    }
+
+    /**
+     * The accuracy report of a precision build: the float32 source against the converted model on ONNX Runtime CPU,
+     * on samples no step learned from ({@code --eval-data}, else the held-back part of {@code --calib-data}).
+     */
+    private static AccuracyReport accuracy(OnnxModel float32, OnnxModel converted, BuildOptions options, Progress progress) {
+        String label = options.precision().name().toLowerCase(Locale.ROOT);
+        dev.javelin.builder.precision.CalibrationData held = PrecisionSteps.heldBack(options, float32);
+        progress.line("accuracy: " + label + " against float32 on " + held.describe());
+        AccuracyReport r = PrecisionAccuracy.evaluate(float32, converted, label, held, PrecisionAccuracy.defaults(label));
+        accuracyLines(r).forEach(l -> progress.line("accuracy: " + l));
+        return r;
+    }
+
+    private static List<String> accuracyLines(AccuracyReport r) {
+        List<String> lines = new ArrayList<>(r.tableLines());
+        lines.add(r.passed() ? "passed: every output within the thresholds"
+                : "FAILED: some output is outside the thresholds (see " + ACCURACY_FILE + "); the bundle is written anyway");
+        return lines;
     }
 
     /** Replacing a bundle deletes its model files, so the source may not live in the output folder. */

@@ -16,7 +16,6 @@ public final class GraphStepCatalogue {
     /**
      * The steps for {@code options}.
      *
-     * @throws StepUnavailableException if the options need a step this build does not include
      */
     public static List<GraphStep> forBuild(BuildOptions options) {
         List<GraphStep> steps = new ArrayList<>();
@@ -27,14 +26,9 @@ public final class GraphStepCatalogue {
             case FP32 -> {
                 // the model's own precision: nothing to convert
             }
-            case FP16 -> throw unavailable("fp16", "the FP16 converter");
-            case INT8 -> throw unavailable("int8", "the INT8 quantizer (calibration and Q/DQ placement)");
+            case FP16 -> steps.add(PrecisionSteps.fp16(options));
+            case INT8 -> steps.add(PrecisionSteps.int8(options));
         }
         return List.copyOf(steps);
-    }
-
-    private static StepUnavailableException unavailable(String precision, String what) {
-        return new StepUnavailableException("--precision " + precision + " is not available in this build: " + what
-                + " is not wired into 'javelin build' yet; build with --precision fp32 (the default)");
     }
 }

@@ -6,10 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.javelin.builder.bundle.BuildOptions;
 import dev.javelin.builder.bundle.BuildReport;
 import dev.javelin.builder.bundle.BundleBuild;
-import dev.javelin.builder.bundle.Calibrator;
 import dev.javelin.builder.bundle.Progress;
-import dev.javelin.builder.bundle.StepUnavailableException;
 import dev.javelin.builder.legalize.Prefer;
+import dev.javelin.builder.precision.Calibrator;
 import dev.javelin.runtime.InvalidInputException;
 import dev.javelin.runtime.bundle.ManifestCodec;
 import dev.javelin.runtime.bundle.Precision;
@@ -52,10 +51,10 @@ public final class BuildCommand implements Callable<Integer> {
             description = "Graph precision (default ${DEFAULT-VALUE}).")
     String precision;
 
-    @Option(names = "--calib-data", paramLabel = "DIR", description = "INT8 calibration samples (.npy/.npz files).")
+    @Option(names = "--calib-data", paramLabel = "DIR", description = "Samples (.npy/.npz): INT8 calibrates on them, --fp16-auto measures ranges on them; the last fifth is held back for the accuracy report unless --eval-data is given.")
     Path calibData;
 
-    @Option(names = "--calibrator", paramLabel = "max|percentile|entropy", description = "INT8 calibrator (default entropy).")
+    @Option(names = "--calibrator", paramLabel = "max|percentile|entropy", description = "INT8 calibrator (default percentile 99.99).")
     String calibrator;
 
     @Option(names = "--shapes", paramLabel = "NAME:MIN/OPT/MAX",
@@ -76,6 +75,15 @@ public final class BuildCommand implements Callable<Integer> {
     @Option(names = "--timing-cache", paramLabel = "FILE",
             description = "TensorRT timing cache: loaded before the build if it exists, saved after (reuse it across builds).")
     Path timingCache;
+
+    @Option(names = "--eval-data", paramLabel = "DIR",
+            description = "FP16/INT8: samples (.npy/.npz) for the accuracy report against the float32 model; default: the"
+                    + " last fifth of --calib-data, held back from calibration.")
+    Path evalData;
+
+    @Option(names = "--fp16-auto", description = "FP16: also keep in float32 every node whose activations on --calib-data"
+            + " leave the float16-safe range.")
+    boolean fp16Auto;
 
     @Option(names = "--prefer", paramLabel = "rewrite|kernels", defaultValue = "rewrite",
             description = "For ops TensorRT lacks that can be rewritten and also have a Javelin kernel: which to use "
@@ -100,8 +108,6 @@ public final class BuildCommand implements Callable<Integer> {
         try {
             report = new BundleBuild("javelin " + Main.javelinVersion()).run(model, this.out, options,
                     new TerminalProgress(progressOut));
-        } catch (StepUnavailableException e) {
-            throw new CliException(ExitCodes.USAGE, e.getMessage(), e);
         } catch (InvalidInputException e) {
             throw new ParameterException(spec.commandLine(), "--shapes: " + e.getMessage(), e);
         }
@@ -158,7 +164,7 @@ public final class BuildCommand implements Callable<Integer> {
         }
         try {
             return new BuildOptions(p, calibData, c, s, Math.multiplyExact(workspaceMiB, 1L << 20), optLevel, timingCache,
-                    onnxOnly, device, null, Prefer.parse(prefer));
+                    onnxOnly, device, null, Prefer.parse(prefer), evalData, fp16Auto);
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

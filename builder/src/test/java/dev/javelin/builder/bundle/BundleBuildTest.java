@@ -1,5 +1,6 @@
 package dev.javelin.builder.bundle;
 
+import dev.javelin.builder.precision.Calibrator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -123,27 +124,89 @@ class BundleBuildTest {
         assertEquals("meow", Files.readString(other.resolve("cat.jpg")));
     }
 
+    /** y = Relu(x W + b), x [batch, 16], W [16, 8]: a MatMul for INT8 to quantize and float weights for FP16. */
+    static Path dense(Path dir) {
+        float[] w = new float[16 * 8];
+        float[] b = new float[8];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) Math.sin(0.37 * i) * 0.5f;
+        }
+        for (int j = 0; j < b.length; j++) {
+            b[j] = 0.05f * j - 0.1f;
+        }
+        return OnnxModel.of(dev.javelin.builder.onnx.OnnxGraphBuilder.graph("dense")
+                .input("x", dev.javelin.builder.onnx.ElementType.FLOAT, "batch", 16L)
+                .output("y", dev.javelin.builder.onnx.ElementType.FLOAT, "batch", 8L)
+                .initializer(dev.javelin.builder.onnx.Tensors.floats("W", new long[] {16, 8}, w))
+                .initializer(dev.javelin.builder.onnx.Tensors.floats("b", new long[] {8}, b))
+                .node("MatMul").name("mm").inputs("x", "W").outputs("xw").add()
+                .node("Add").name("bias").inputs("xw", "b").outputs("pre").add()
+                .node("Relu").name("relu").inputs("pre").outputs("y").add()
+                .opset("", 17)
+                .buildModel(), dir).write(dir.resolve("dense.onnx")).file().orElseThrow();
+    }
+
+    /** {@code count} samples {@code sample<k>.npz} of x [4, 16], deterministic. */
+    static Path denseSamples(Path dir, int count) throws Exception {
+        Path d = Files.createDirectories(dir);
+        for (int k = 0; k < count; k++) {
+            float[] x = new float[4 * 16];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) Math.cos(0.11 * i + 1.7 * k);
+            }
+            try (dev.javelin.runtime.Tensor t = dev.javelin.runtime.Tensor.of(x, dev.javelin.runtime.Shape.of(4, 16))) {
+                dev.javelin.builder.io.Npy.writeNpz(d.resolve("sample" + k + ".npz"), java.util.Map.of("x", t));
+            }
+        }
+        return d;
+    }
+
     @Test
-    void unavailablePrecisionsFailBeforeAnythingIsWritten(@TempDir Path dir) {
-        Path out = dir.resolve("out");
-        BuildOptions fp16 = new BuildOptions(Precision.FP16, null, null, InputShapes.none(), 0, -1, null, true, 0, null);
-        StepUnavailableException e = assertThrows(StepUnavailableException.class,
-                () -> new BundleBuild("t").run(BuildTestModels.reusedSymbol(dir), out, fp16, Progress.silent()));
-        assertEquals("--precision fp16 is not available in this build: the FP16 converter is not wired into 'javelin build'"
-                + " yet; build with --precision fp32 (the default)", e.getMessage());
-        assertFalse(Files.exists(out));
-        BuildOptions int8 = new BuildOptions(Precision.INT8, dir, Calibrator.ENTROPY, InputShapes.none(), 0, -1, null, true, 0, null);
-        assertTrue(assertThrows(StepUnavailableException.class, () -> GraphStepCatalogue.forBuild(int8)).getMessage()
-                .startsWith("--precision int8 is not available in this build: the INT8 quantizer"));
+    void precisionBuildsConvertAndEndWithAnAccuracyReportOnHeldBackSamples(@TempDir Path dir) throws Exception {
+        Path source = dense(dir);
+        Path calib = denseSamples(dir.resolve("calib"), 5);
+        BuildOptions fp16 = new BuildOptions(Precision.FP16, calib, null, InputShapes.none(), 0, -1, null, true, 0, null,
+                dev.javelin.builder.legalize.Prefer.REWRITE, null, true);
+        BuildReport r = new BundleBuild("t").run(source, dir.resolve("fp16"), fp16, Progress.silent());
+        BundleManifest m = Bundle.open(r.bundle()).manifest();
+        assertEquals(List.of("check", "dim-names", "legalize", "fp16", "accuracy"),
+                m.graphSteps().stream().map(BundleManifest.GraphStepRecord::name).toList());
+        assertTrue(m.graphSteps().get(3).report().get(0).startsWith("automatic mode: ranges of"), m.graphSteps().get(3).report().toString());
+        OnnxModel converted = OnnxModel.load(r.bundle().resolve("model.onnx"));
+        assertTrue(converted.proto().getGraph().getInitializerList().stream().anyMatch(t -> t.getDataType() == 10),
+                "weights are float16");
+        com.fasterxml.jackson.databind.JsonNode report = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(Files.readString(r.bundle().resolve(BundleBuild.ACCURACY_FILE)));
+        assertEquals(1, report.path("samples").asInt(), "one of five samples held back: " + report);
+        List<String> accuracy = m.graphSteps().get(4).report();
+        assertEquals("passed: every output within the thresholds", accuracy.get(accuracy.size() - 1), accuracy.toString());
+
+        BuildOptions int8 = new BuildOptions(Precision.INT8, calib, null, InputShapes.none(), 0, -1, null, true, 0, null,
+                dev.javelin.builder.legalize.Prefer.REWRITE, denseSamples(dir.resolve("eval"), 2), false);
+        BuildReport q = new BundleBuild("t").run(source, dir.resolve("int8"), int8, Progress.silent());
+        BundleManifest mq = Bundle.open(q.bundle()).manifest();
+        assertEquals(List.of("check", "dim-names", "legalize", "int8", "accuracy"),
+                mq.graphSteps().stream().map(BundleManifest.GraphStepRecord::name).toList());
+        assertEquals("percentile", mq.calibration().calibrator());
+        OnnxModel quantized = OnnxModel.load(q.bundle().resolve("model.onnx"));
+        assertTrue(quantized.proto().getGraph().getNodeList().stream().anyMatch(n -> n.getOpType().equals("QuantizeLinear")),
+                "Q/DQ inserted");
+        com.fasterxml.jackson.databind.JsonNode qr = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(Files.readString(q.bundle().resolve(BundleBuild.ACCURACY_FILE)));
+        assertEquals(2, qr.path("samples").asInt(), "--eval-data: its two samples judge, all five calibrate");
     }
 
     @Test
     void optionCombinationsAreChecked() {
-        assertEquals("--calib-data is used only with --precision int8 (the precision is fp32)",
+        assertEquals("--calib-data is used only with --precision int8 or fp16 (the precision is fp32)",
                 assertThrows(IllegalArgumentException.class, () -> new BuildOptions(Precision.FP32, Path.of("d"), null,
                         InputShapes.none(), 0, -1, null, false, 0, null)).getMessage());
         assertEquals("--calibrator is used only with --precision int8 (the precision is fp16)",
                 assertThrows(IllegalArgumentException.class, () -> new BuildOptions(Precision.FP16, null, Calibrator.MAX,
+                        InputShapes.none(), 0, -1, null, false, 0, null)).getMessage());
+        assertEquals("--precision fp16 needs --eval-data DIR (or --calib-data DIR) of .npy/.npz samples: every precision"
+                        + " build ends with an accuracy report against the float32 model",
+                assertThrows(IllegalArgumentException.class, () -> new BuildOptions(Precision.FP16, null, null,
                         InputShapes.none(), 0, -1, null, false, 0, null)).getMessage());
         assertEquals("--precision int8 needs --calib-data DIR (a folder of .npy/.npz samples)",
                 assertThrows(IllegalArgumentException.class, () -> new BuildOptions(Precision.INT8, null, null,
@@ -154,24 +217,25 @@ class BundleBuildTest {
 
     @Test
     void int8BundlesRecordTheCalibratorAndAFingerprintOfTheData(@TempDir Path dir) throws Exception {
-        Path calib = Files.createDirectories(dir.resolve("calib"));
-        Files.write(calib.resolve("sample0_x.npy"), new byte[] {1, 2, 3});
-        Files.write(Files.createDirectories(calib.resolve("more")).resolve("sample1_x.npy"), new byte[] {4});
+        Path calib = denseSamples(dir.resolve("calib"), 3);
         BuildOptions int8 = new BuildOptions(Precision.INT8, calib, Calibrator.PERCENTILE, InputShapes.none(), 0, -1, null, true,
                 0, null);
-        // The quantizer plugs in as a step; a stand-in keeps the model so the recording is what is tested here.
+        // A stand-in step keeps the model: the recording of calibrator and data is what is tested here.
         BundleBuild build = new BundleBuild("t", o -> List.of(new CheckGraphStep()));
-        Path source = BuildTestModels.reusedSymbol(dir);
+        Path source = dense(dir);
         BundleManifest m = build.run(source, dir.resolve("out"), int8, Progress.silent()).manifest();
         assertEquals(Precision.INT8, m.precision());
         assertEquals("percentile", m.calibration().calibrator());
         String first = m.calibration().dataFingerprint();
         assertEquals(first, CalibrationData.fingerprint(calib));
-        Files.write(calib.resolve("more").resolve("sample1_x.npy"), new byte[] {5});
+        byte[] original = Files.readAllBytes(calib.resolve("sample1.npz"));
+        Files.write(calib.resolve("sample1.npz"), Files.readAllBytes(calib.resolve("sample2.npz")));
         assertFalse(first.equals(CalibrationData.fingerprint(calib)), "a changed sample changes the fingerprint");
-        Files.move(calib.resolve("sample0_x.npy"), calib.resolve("sample9_x.npy"));
+        Files.write(calib.resolve("sample1.npz"), original);
+        assertEquals(first, CalibrationData.fingerprint(calib));
+        Files.move(calib.resolve("sample0.npz"), calib.resolve("sample9.npz"));
         String renamed = CalibrationData.fingerprint(calib);
-        Files.move(calib.resolve("sample9_x.npy"), calib.resolve("sample0_x.npy"));
+        Files.move(calib.resolve("sample9.npz"), calib.resolve("sample0.npz"));
         assertFalse(renamed.equals(CalibrationData.fingerprint(calib)), "a renamed sample changes the fingerprint");
         assertEquals("calibration data " + dir.resolve("nothing") + " is not a folder; expected a folder of .npy/.npz samples",
                 assertThrows(ModelException.class, () -> CalibrationData.fingerprint(dir.resolve("nothing"))).getMessage());
