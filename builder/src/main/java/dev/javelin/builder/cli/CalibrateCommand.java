@@ -7,6 +7,8 @@ import dev.javelin.builder.precision.CalibrationData;
 import dev.javelin.builder.precision.Calibrator;
 import dev.javelin.builder.precision.ImagePreprocessing;
 import dev.javelin.builder.precision.Int8Quantization;
+import dev.javelin.builder.precision.PrecisionAccuracy;
+import dev.javelin.builder.precision.AccuracyReport;
 import dev.javelin.builder.precision.QdqPlacement;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -72,6 +74,14 @@ public final class CalibrateCommand implements Callable<Integer> {
             description = "Node names or op types to keep in float (repeat or separate with commas).")
     List<String> exclude = new ArrayList<>();
 
+    @Option(names = "--eval-data", paramLabel = "DIR",
+            description = "Samples (.npy/.npz) for the accuracy report against the float32 model; default: the last fifth"
+                    + " of --calib-data, held back from calibration.")
+    Path evalData;
+
+    @Option(names = "--json", paramLabel = "FILE|-", description = "Also write the accuracy report as JSON (- for stdout).")
+    String json;
+
     @Option(names = "--max-samples", paramLabel = "N", defaultValue = "0",
             description = "Use at most N samples (default: all, in name order).")
     int maxSamples;
@@ -118,18 +128,29 @@ public final class CalibrateCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+        if (calibCache != null && calibData == null && evalData == null) {
+            throw new ParameterException(spec.commandLine(), "with --calib-cache, give --eval-data DIR: every precision run"
+                    + " ends with an accuracy report against the float32 model on samples of its own");
+        }
         ImagePreprocessing images = imageSize == null ? null : images();
         OnnxModel onnx = OnnxModel.load(model);
         long t0 = System.nanoTime();
         Int8Quantization.Outcome result;
+        CalibrationData heldBack = evalData == null ? null : CalibrationData.fromDirectory(evalData, onnx);
         try {
             if (calibCache != null) {
                 result = Int8Quantization.fromCache(onnx, CalibrationCache.read(calibCache), calibCache.toString(), exclude);
+                if (heldBack == null) {
+                    heldBack = samples(onnx, images);
+                }
             } else {
-                CalibrationData data = images != null ? CalibrationData.fromImages(calibData, onnx, imageInput, images)
-                        : CalibrationData.fromDirectory(calibData, onnx);
-                if (maxSamples > 0) {
-                    data = data.limit(maxSamples);
+                CalibrationData data = samples(onnx, images);
+                if (heldBack == null) {
+                    // No separate evaluation data: the last fifth is held back, so the report never judges on data
+                    // that chose the scales.
+                    PrecisionAccuracy.Split split = PrecisionAccuracy.holdBack(data);
+                    data = split.calibration();
+                    heldBack = split.heldBack();
                 }
                 result = Int8Quantization.calibrate(onnx, data, new Int8Quantization.Options(calibration, exclude));
             }
@@ -146,8 +167,28 @@ public final class CalibrateCommand implements Callable<Integer> {
         }
         out.println("wrote     " + output + " (" + String.format(Locale.ROOT, "%.1f MiB", Files.size(output) / 1048576.0)
                 + ") in " + Latency.ms(nanos));
+        out.println("accuracy  int8 against float32 on " + heldBack.describe());
         out.flush();
-        return ExitCodes.OK;
+        AccuracyReport report = PrecisionAccuracy.evaluate(onnx, OnnxModel.load(output), "int8", heldBack,
+                PrecisionAccuracy.defaults("int8"));
+        report.tableLines().forEach(l -> out.println("  " + l));
+        out.println(report.passed() ? "  passed: every output's lowest cosine >= 0.98"
+                : "  FAILED: an output's lowest cosine is below 0.98 (the model is written; try --calibrator, --exclude)");
+        if (json != null) {
+            OutputFiles.writeJson(json, report.toJson(), out);
+        }
+        out.flush();
+        return report.passed() ? ExitCodes.OK : ExitCodes.OUT_OF_TOLERANCE;
+    }
+
+    /** The calibration samples MODEL's inputs are fed from: --calib-data as .npy/.npz or, with --image-size, images. */
+    private CalibrationData samples(OnnxModel onnx, ImagePreprocessing images) {
+        if (calibData == null) {
+            throw new ParameterException(spec.commandLine(), "give --calib-data DIR");
+        }
+        CalibrationData data = images != null ? CalibrationData.fromImages(calibData, onnx, imageInput, images)
+                : CalibrationData.fromDirectory(calibData, onnx);
+        return maxSamples > 0 ? data.limit(maxSamples) : data;
     }
 
     private static String cacheLabel(Calibrator c) {

@@ -126,19 +126,11 @@ public final class CompareCommand implements Callable<Integer> {
 
     private void report(AccuracyReport report) throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        if (json != null && json.equals("-")) {
-            out.println(report.toJson());
-            out.flush();
-            return;
+        if (json == null || !json.equals("-")) {
+            report.tableLines().forEach(out::println); // with --json -, stdout is the JSON alone
         }
-        report.tableLines().forEach(out::println);
         if (json != null) {
-            Path file = Path.of(json);
-            if (file.toAbsolutePath().getParent() != null) {
-                Files.createDirectories(file.toAbsolutePath().getParent());
-            }
-            Files.writeString(file, report.toJson() + "\n", StandardCharsets.UTF_8);
-            out.println("wrote    " + file);
+            OutputFiles.writeJson(json, report.toJson(), out);
         }
         out.flush();
     }

@@ -69,4 +69,21 @@ public final class OutputFiles {
         }
         return out;
     }
+
+    /**
+     * Writes {@code json} to {@code target}: {@code -} prints it on {@code out}; a path is written (folders created)
+     * and named on {@code out}.
+     */
+    static void writeJson(String target, String json, java.io.PrintWriter out) throws java.io.IOException {
+        if (target.equals("-")) {
+            out.println(json);
+            return;
+        }
+        java.nio.file.Path file = java.nio.file.Path.of(target);
+        if (file.toAbsolutePath().getParent() != null) {
+            java.nio.file.Files.createDirectories(file.toAbsolutePath().getParent());
+        }
+        java.nio.file.Files.writeString(file, json + "\n", java.nio.charset.StandardCharsets.UTF_8);
+        out.println("wrote    " + file);
+    }
 }

@@ -140,7 +140,7 @@ public abstract class CalibrationData {
 
             @Override
             public String describe() {
-                return "samples " + (from + 1) + "-" + to + " of " + all.describe();
+                return (to - from == 1 ? "sample " + to : "samples " + (from + 1) + "-" + to) + " of " + all.describe();
             }
         };
     }

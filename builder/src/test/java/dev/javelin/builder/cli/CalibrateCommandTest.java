@@ -92,7 +92,10 @@ class CalibrateCommandTest {
         Cli.Outcome o = Cli.run("calibrate", model.toString(), "--calib-data", data.toString(), "-o", out.toString(),
                 "--calibrator", "max", "--max-samples", "6", "--save-calib-cache", cache.toString());
         assertEquals(0, o.code(), o.toString());
-        assertTrue(o.out().contains("max calibration over the first 6 of 8 samples") && o.out().contains("{MatMul=2}"), o.out());
+        assertTrue(o.out().contains("max calibration over samples 1-5 of the first 6 of 8 samples") && o.out().contains("{MatMul=2}"),
+                o.out());
+        assertTrue(o.out().contains("accuracy  int8 against float32 on sample 6 of the first 6 of 8 samples")
+                && o.out().contains("passed"), "the sixth sample is held back for the report: " + o.out());
         assertTrue(Files.readString(cache).startsWith("TRT-"), "a TensorRT cache header");
         assertEquals(CalibrationCache.read(cache).scales().get("x"), scaleOf(out, "x"));
 
@@ -113,7 +116,10 @@ class CalibrateCommandTest {
         assertTrue(Math.sqrt(num / den) < 0.05, "relative error " + Math.sqrt(num / den));
 
         Path fromCache = dir.resolve("mlp.cache.onnx");
-        Cli.Outcome c = Cli.run("calibrate", model.toString(), "--calib-cache", cache.toString(), "-o", fromCache.toString());
+        Cli.Outcome noEval = Cli.run("calibrate", model.toString(), "--calib-cache", cache.toString(), "-o", fromCache.toString());
+        assertEquals(ExitCodes.USAGE, noEval.code(), "a cache alone leaves nothing to judge the result on: " + noEval);
+        Cli.Outcome c = Cli.run("calibrate", model.toString(), "--calib-cache", cache.toString(), "-o", fromCache.toString(),
+                "--eval-data", data.toString());
         assertEquals(0, c.code(), c.toString());
         assertTrue(c.out().contains("calibration cache") && c.out().contains("2 of 2 entries used"), c.out());
         assertArrayEquals(q, run(fromCache, x), "the cache reproduces the calibrated model exactly");
