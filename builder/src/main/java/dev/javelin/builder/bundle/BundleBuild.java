@@ -1,5 +1,9 @@
 package dev.javelin.builder.bundle;
 
+import dev.javelin.builder.onnx.TensorRtOpSupport;
+import dev.javelin.builder.partition.Partition;
+import dev.javelin.builder.partition.PartitionOptions;
+import dev.javelin.builder.partition.Partitioner;
 import dev.javelin.builder.precision.AccuracyReport;
 import dev.javelin.builder.precision.PrecisionAccuracy;
 import dev.javelin.builder.onnx.OnnxModel;
@@ -121,10 +125,16 @@ public final class BundleBuild {
         progress.step(3, total, "write bundle " + out);
         OnnxSignature.Io io = OnnxSignature.of(model);
         OptimizationProfile profile = EngineBuildPlan.of(OnnxSignature.inputDims(io.inputs()), requested).profile();
+        Partition partition = partitionIfNeeded(model, options, profile, records, progress);
         BundleManifest manifest;
         try {
             BundleWriter.prepare(out);
             BundleManifest.ModelFile modelFile = BundleWriter.writeModel(model, out);
+            String planFile = null;
+            if (partition != null) {
+                Path written = partition.write(out.resolve(BundleWriter.PLAN_DIR));
+                planFile = out.relativize(written).toString().replace(java.io.File.separatorChar, '/');
+            }
             manifest = new BundleManifest(BundleManifest.FORMAT_VERSION, createdBy,
                     new BundleManifest.SourceModel(source.getFileName().toString(), sourceSha), modelFile,
                     options.precision(), calibration, io.inputs(), io.outputs(),
@@ -133,7 +143,7 @@ public final class BundleBuild {
                     new BundleManifest.TensorRtStatus(false, options.onnxOnly()
                             ? "--onnx-only: the TensorRT step was skipped on purpose"
                             : "not built yet: the TensorRT step had not finished"),
-                    List.of(), decisions, null, records);
+                    List.of(), decisions, planFile, records);
             BundleWriter.writeManifest(manifest, out);
             if (accuracy != null) {
                 java.nio.file.Files.writeString(out.resolve(ACCURACY_FILE), accuracy.toJson());
@@ -175,6 +185,32 @@ public final class BundleBuild {
             progress.line("timing cache: " + engine.timingCache());
         }
         return new BuildReport(out, manifest, null, System.nanoTime() - start);
+    }
+
+    /**
+     * When ops TensorRT cannot build are left after legalization for Javelin kernels, the model is split around
+     * them: a partition plan (engine segments + kernel steps, arena sized for the profile's largest shapes) that the
+     * TensorRT backend runs instead of one engine. ONNX Runtime still runs {@code model.onnx} whole. A model with ops
+     * that neither TensorRT nor a kernel handles gets no plan (the report says why); it runs on ONNX Runtime.
+     */
+    private static Partition partitionIfNeeded(OnnxModel model, BuildOptions options, OptimizationProfile profile,
+                                               List<BundleManifest.GraphStepRecord> records, Progress progress) {
+        if (TensorRtOpSupport.pinned().check(model.proto()).isEmpty()) {
+            return null;
+        }
+        java.util.Map<String, long[]> bounds = new java.util.LinkedHashMap<>();
+        profile.inputs().forEach((name, range) -> bounds.put(name, range.max()));
+        List<String> lines = new ArrayList<>();
+        Partition p = null;
+        try {
+            p = Partitioner.partition(model, PartitionOptions.defaults().withPrefer(options.prefer()).withInputShapes(bounds));
+            lines.addAll(p.report());
+        } catch (dev.javelin.runtime.ModelException e) {
+            lines.add("no partition plan: " + e.getMessage());
+        }
+        records.add(new BundleManifest.GraphStepRecord("partition", lines));
+        lines.forEach(l -> progress.line("partition: " + l));
+        return p;
     }
 
     /**

@@ -44,6 +44,9 @@ final class BundleWriter {
      *
      * @throws ModelException if {@code out} is a file, or a non-empty folder that is not a bundle
      */
+    /** Folder of the partition plan (plan.json, segment models, kernel constants) in a bundle that has one. */
+    static final String PLAN_DIR = "plan";
+
     static void prepare(Path out) throws IOException {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new ModelException("output " + out + " is a file; expected a folder for the engine bundle");
@@ -64,6 +67,14 @@ final class BundleWriter {
                 if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) && (name.equals(MODEL)
                         || name.equals(EXTERNAL_DATA) || (name.startsWith("engine.") && name.endsWith(".plan")))) {
                     Files.delete(p);
+                }
+            }
+            Path plan = out.resolve(PLAN_DIR);
+            if (Files.isDirectory(plan, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                try (Stream<Path> files = Files.walk(plan)) {
+                    for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.delete(f);
+                    }
                 }
             }
             LOG.info("replacing the previous bundle in {}", out);

@@ -1,10 +1,10 @@
 package dev.javelin.builder.cli;
 
+import dev.javelin.builder.legalize.Prefer;
 import dev.javelin.builder.onnx.OnnxModel;
 import dev.javelin.builder.partition.Partition;
 import dev.javelin.builder.partition.PartitionOptions;
 import dev.javelin.builder.partition.Partitioner;
-import dev.javelin.builder.partition.Prefer;
 import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.Session;
 import dev.javelin.runtime.SessionOptions;

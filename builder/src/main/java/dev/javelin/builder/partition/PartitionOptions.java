@@ -1,5 +1,6 @@
 package dev.javelin.builder.partition;
 
+import dev.javelin.builder.legalize.Prefer;
 import dev.javelin.builder.onnx.TensorRtOpSupport;
 import dev.javelin.runtime.plan.ArenaPlanner;
 import java.util.Collections;

@@ -1,5 +1,6 @@
 package dev.javelin.builder.partition;
 
+import dev.javelin.builder.legalize.Prefer;
 import dev.javelin.builder.onnx.OnnxGraph;
 import dev.javelin.builder.onnx.OnnxModel;
 import dev.javelin.builder.onnx.proto.GraphProto;

@@ -282,4 +282,47 @@ class BundleBuildTest {
         assertEquals(List.of(), dev.javelin.builder.onnx.TensorRtOpSupport.pinned().check(built.proto()),
                 "after the legalize step TensorRT can build every op");
     }
+
+    @Test
+    void aModelWithAKernelOnlyOpGetsAPartitionPlanThatEmulatesLikeTheWholeModel(@TempDir Path dir) throws Exception {
+        Path source = dir.resolve("unique.onnx");
+        OnnxModel.of(dev.javelin.builder.onnx.OnnxGraphBuilder.graph("unique")
+                .input("x", dev.javelin.builder.onnx.ElementType.FLOAT, 50)
+                .initializer(dev.javelin.builder.onnx.Tensors.floats("k", new long[0], 4f))
+                .initializer(dev.javelin.builder.onnx.Tensors.floats("two", new long[0], 2f))
+                .node("Mul").name("pre").inputs("x", "k").outputs("xk").add()
+                .node("Round").name("round").inputs("xk").outputs("xr").add()
+                .node("Unique").name("u").inputs("xr").outputs("y").attr("sorted", 1L).add()
+                .node("Mul").name("post").inputs("y", "two").outputs("w").add()
+                .output("w", dev.javelin.builder.onnx.ElementType.FLOAT, "U")
+                .opset("", 17)
+                .buildModel(), dir).write(source);
+        Path out = dir.resolve("out");
+        BuildReport r = new BundleBuild("t").run(source, out, BuildOptions.defaults().withOnnxOnly(true), Progress.silent());
+        BundleManifest m = Bundle.open(r.bundle()).manifest();
+        assertEquals("plan/plan.json", m.partitionPlan());
+        assertEquals(List.of(new LegalizationDecision("u", "Unique", "kernel", m.legalization().get(0).detail())),
+                m.legalization());
+        assertTrue(m.graphSteps().stream().anyMatch(g -> g.name().equals("partition")), m.graphSteps().toString());
+        float[] x = new float[50];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) Math.sin(i * 0.7) * 2f;
+        }
+        dev.javelin.runtime.SessionOptions cpu = dev.javelin.runtime.SessionOptions.builder()
+                .backend(dev.javelin.runtime.BackendKind.CPU).build();
+        try (dev.javelin.runtime.Tensor t = dev.javelin.runtime.Tensor.of(x, dev.javelin.runtime.Shape.of(50));
+             dev.javelin.runtime.Session whole = dev.javelin.runtime.Session.open(out, cpu);
+             dev.javelin.runtime.Session plan = dev.javelin.runtime.Session.openPlan(out.resolve(m.partitionPlan()), cpu);
+             dev.javelin.runtime.Result a = whole.run(java.util.Map.of("x", t));
+             dev.javelin.runtime.Result b = plan.run(java.util.Map.of("x", t))) {
+            assertTrue(a.get("w").shape().dim(0) < 50, "duplicates were merged");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(a.get("w").toFloatArray(), b.get("w").toFloatArray(), 0f,
+                    "the bundle's plan, emulated, equals ONNX Runtime on the bundle's model.onnx");
+        }
+        // Rebuilding the folder from a model without kernel ops leaves no stale plan behind.
+        BuildReport again = new BundleBuild("t").run(dense(dir), out, BuildOptions.defaults().withOnnxOnly(true),
+                Progress.silent());
+        assertNull(Bundle.open(again.bundle()).manifest().partitionPlan());
+        assertFalse(Files.exists(out.resolve("plan")), "the previous plan folder was removed");
+    }
 }

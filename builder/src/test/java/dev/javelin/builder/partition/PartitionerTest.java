@@ -1,5 +1,6 @@
 package dev.javelin.builder.partition;
 
+import dev.javelin.builder.legalize.Prefer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

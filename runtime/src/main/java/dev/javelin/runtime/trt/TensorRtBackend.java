@@ -70,6 +70,11 @@ public final class TensorRtBackend implements Backend {
         requireUsable(options);
         CudaDeviceInfo device = CudaDriver.get().device(options.deviceId());
         BundleManifest m = bundle.manifest();
+        if (m.partitionPlan() != null) {
+            // The model has ops TensorRT cannot build that Javelin kernels run: the plan's segments become engines.
+            Path planFile = bundle.dir().resolve(m.partitionPlan());
+            return compilePlan(planFile, PartitionPlan.read(planFile), options);
+        }
         EngineSelection.Host host = new EngineSelection.Host(TensorRt.loadedVersion(), device.computeCapabilityString(),
                 "cuda:" + options.deviceId() + " " + device.name());
         EngineSelection.Choice choice = EngineSelection.choose(m, bundle.dir().toString(), host, options.rebuildEngines());
