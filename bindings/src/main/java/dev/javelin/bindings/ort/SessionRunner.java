@@ -58,6 +58,12 @@ public final class SessionRunner implements AutoCloseable {
     private final AtomicReferenceArray<Spare> spares;
     // For each output pinned in the current run: the spare it came from (type, shape, data known), or null.
     private final Spare[] pinnedSpares;
+    /**
+     * Outputs that are also graph inputs. ONNX Runtime answers such a fetch with the feed itself and leaves a
+     * pre-allocated value for it unwritten, so pinning one would hand back stale memory from the second run on;
+     * these outputs are always left for ONNX Runtime to fill in.
+     */
+    private final boolean[] passthrough;
     private final long[] inputAddr;
     private final long[] outputAddr;
     // What each cached input value describes: data address, byte length, element type, shape.
@@ -99,6 +105,12 @@ public final class SessionRunner implements AutoCloseable {
         this.outputDescriptions = session.outputs().stream().map(o -> "ORT output " + o.name()).toArray(String[]::new);
         this.spares = new AtomicReferenceArray<>(outputCount);
         this.pinnedSpares = new Spare[outputCount];
+        this.passthrough = new boolean[outputCount];
+        java.util.Set<String> inputNames = new java.util.HashSet<>();
+        session.inputs().forEach(in -> inputNames.add(in.name()));
+        for (int j = 0; j < outputCount; j++) {
+            passthrough[j] = inputNames.contains(session.outputs().get(j).name());
+        }
         this.inputAddr = new long[inputCount];
         this.outputAddr = new long[outputCount];
         this.keepAlive = new Object[inputCount];
@@ -235,6 +247,15 @@ public final class SessionRunner implements AutoCloseable {
     private boolean pinOutputs() {
         for (int j = 0; j < outputCount; j++) {
             Spare sp = spares.get(j) == null ? null : spares.getAndSet(j, null);
+            if (passthrough[j]) {
+                if (sp != null) {
+                    releaseValue(sp.value);
+                }
+                pinnedSpares[j] = null;
+                outputAddr[j] = 0;
+                outputSlots.putLong(8 * j, 0L);
+                continue;
+            }
             if (sp != null) {
                 if (sp.elementType == learnedTypes[j] && Arrays.equals(sp.shape, learnedShapes[j])) {
                     pinnedSpares[j] = sp;

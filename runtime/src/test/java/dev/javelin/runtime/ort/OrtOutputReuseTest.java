@@ -67,4 +67,18 @@ class OrtOutputReuseTest {
             }
         }
     }
+
+    @Test
+    void anOutputThatIsAlsoAnInputIsTheCurrentInputOnEveryRun() {
+        try (Session s = Session.open(TestModels.inputAlsoOutput(dir), SessionOptions.builder().backend(BackendKind.CPU).build())) {
+            for (int run = 0; run < 5; run++) {
+                float[] x = {run, -run, 2 * run + 1, -3};
+                try (Tensor t = Tensor.of(x, dev.javelin.runtime.Shape.of(4)); Result r = s.run(java.util.Map.of("x", t))) {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(x, r.get("x").toFloatArray(), 0f, "run " + run);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {run, 0, 2 * run + 1, 0},
+                            r.get("y").toFloatArray(), 0f, "run " + run);
+                }
+            }
+        }
+    }
 }

@@ -96,6 +96,16 @@ public final class TestModels {
                 .write(dir.resolve("float64.onnx"));
     }
 
+    /** {@code y = Relu(x)}, x float32 [4], with {@code x} also listed as a graph output (a pass-through output). */
+    public static Path inputAlsoOutput(Path dir) {
+        return new OnnxWriter()
+                .input("x", OnnxWriter.FLOAT, 4L)
+                .output("y", OnnxWriter.FLOAT, 4L)
+                .output("x", OnnxWriter.FLOAT, 4L)
+                .node("Relu", List.of("x"), List.of("y"))
+                .write(dir.resolve("passthrough.onnx"));
+    }
+
     /** A model calling an operator that does not exist. */
     public static Path unknownOp(Path dir) {
         return new OnnxWriter()
