@@ -25,18 +25,18 @@ import java.util.Objects;
  * @param prefer            for ops that can be rewritten and also have a Javelin kernel, which the build uses
  * @param evalData          folder of samples the accuracy report of an FP16/INT8 build runs on (none of them
  *                          calibrates), or {@code null} to hold back part of {@code calibData}
- * @param fp16Auto          FP16: also keep in float32 every node whose activations on {@code calibData} leave the
- *                          float16-safe range
+ * @param fp16              FP16 settings (ignored for other precisions)
  */
 public record BuildOptions(Precision precision, Path calibData, Calibrator calibrator, InputShapes shapes, long workspaceBytes,
                            int optimizationLevel, Path timingCache, boolean onnxOnly, int deviceId, Path engineCacheDir,
-                           Prefer prefer, Path evalData, boolean fp16Auto) {
+                           Prefer prefer, Path evalData, Fp16Settings fp16) {
     public BuildOptions {
         Objects.requireNonNull(prefer, "prefer");
+        Objects.requireNonNull(fp16, "fp16");
         if (precision == Precision.FP32 && evalData != null) {
             throw new IllegalArgumentException("--eval-data is used only with --precision fp16 or int8 (the accuracy report)");
         }
-        if (fp16Auto && (precision != Precision.FP16 || calibData == null)) {
+        if (fp16.auto() && (precision != Precision.FP16 || calibData == null)) {
             throw new IllegalArgumentException("--fp16-auto needs --precision fp16 and --calib-data DIR (activation ranges"
                     + " are measured on those samples)");
         }
@@ -72,12 +72,25 @@ public record BuildOptions(Precision precision, Path calibData, Calibrator calib
     public BuildOptions(Precision precision, Path calibData, Calibrator calibrator, InputShapes shapes, long workspaceBytes,
                         int optimizationLevel, Path timingCache, boolean onnxOnly, int deviceId, Path engineCacheDir) {
         this(precision, calibData, calibrator, shapes, workspaceBytes, optimizationLevel, timingCache, onnxOnly, deviceId,
-                engineCacheDir, Prefer.REWRITE, null, false);
+                engineCacheDir, Prefer.REWRITE, null, Fp16Settings.DEFAULTS);
     }
 
     /** FP32, derived shapes, TensorRT's defaults, device 0, no timing cache, with the TensorRT step. */
     public static BuildOptions defaults() {
         return new BuildOptions(Precision.FP32, null, null, InputShapes.none(), 0, -1, null, false, 0, null);
+    }
+
+    /**
+     * FP16 conversion settings.
+     *
+     * @param auto        also keep in float32 every node whose activations on {@code calibData} leave the float16-safe
+     *                    range ({@code --fp16-auto})
+     * @param keepIoTypes keep float32 model inputs and outputs, with Casts inside the model ({@code --keep-io-types},
+     *                    default true); false makes them float16
+     */
+    public record Fp16Settings(boolean auto, boolean keepIoTypes) {
+        /** No automatic mode, float32 I/O. */
+        public static final Fp16Settings DEFAULTS = new Fp16Settings(false, true);
     }
 
     /** The INT8 calibrator to use: the given one, else percentile (entropy clips transformers' outlier features). */
@@ -88,18 +101,18 @@ public record BuildOptions(Precision precision, Path calibData, Calibrator calib
     /** These options with {@code prefer}. */
     public BuildOptions withPrefer(Prefer p) {
         return new BuildOptions(precision, calibData, calibrator, shapes, workspaceBytes, optimizationLevel, timingCache,
-                onnxOnly, deviceId, engineCacheDir, p, evalData, fp16Auto);
+                onnxOnly, deviceId, engineCacheDir, p, evalData, fp16);
     }
 
     /** These options with {@code onnxOnly} set. */
     public BuildOptions withOnnxOnly(boolean on) {
         return new BuildOptions(precision, calibData, calibrator, shapes, workspaceBytes, optimizationLevel, timingCache, on,
-                deviceId, engineCacheDir, prefer, evalData, fp16Auto);
+                deviceId, engineCacheDir, prefer, evalData, fp16);
     }
 
     /** These options with the engine cache in {@code dir}. */
     public BuildOptions withEngineCacheDir(Path dir) {
         return new BuildOptions(precision, calibData, calibrator, shapes, workspaceBytes, optimizationLevel, timingCache,
-                onnxOnly, deviceId, dir, prefer, evalData, fp16Auto);
+                onnxOnly, deviceId, dir, prefer, evalData, fp16);
     }
 }

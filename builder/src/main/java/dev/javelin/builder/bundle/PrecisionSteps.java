@@ -44,9 +44,9 @@ final class PrecisionSteps {
 
             @Override
             public StepOutcome apply(OnnxModel model) {
-                Fp16Converter.Options.Builder b = Fp16Converter.Options.builder();
+                Fp16Converter.Options.Builder b = Fp16Converter.Options.builder().keepIoTypes(o.fp16().keepIoTypes());
                 List<String> report = new ArrayList<>();
-                if (o.fp16Auto()) {
+                if (o.fp16().auto()) {
                     CalibrationData data = learning(o, model);
                     Map<String, Double> ranges = ObservedRanges.measure(model, data);
                     b.autoRanges(ranges);

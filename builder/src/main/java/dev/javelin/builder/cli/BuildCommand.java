@@ -85,6 +85,10 @@ public final class BuildCommand implements Callable<Integer> {
             + " leave the float16-safe range.")
     boolean fp16Auto;
 
+    @Option(names = "--keep-io-types", paramLabel = "true|false", defaultValue = "true", arity = "1",
+            description = "FP16: keep float32 model inputs and outputs (Casts inside the model); false makes them float16.")
+    boolean keepIoTypes;
+
     @Option(names = "--prefer", paramLabel = "rewrite|kernels", defaultValue = "rewrite",
             description = "For ops TensorRT lacks that can be rewritten and also have a Javelin kernel: which to use "
                     + "(default rewrite; kernels keeps ONNX Runtime's exact integer semantics).")
@@ -164,7 +168,8 @@ public final class BuildCommand implements Callable<Integer> {
         }
         try {
             return new BuildOptions(p, calibData, c, s, Math.multiplyExact(workspaceMiB, 1L << 20), optLevel, timingCache,
-                    onnxOnly, device, null, Prefer.parse(prefer), evalData, fp16Auto);
+                    onnxOnly, device, null, Prefer.parse(prefer), evalData,
+                    new BuildOptions.Fp16Settings(fp16Auto, keepIoTypes));
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -166,7 +166,7 @@ class BundleBuildTest {
         Path source = dense(dir);
         Path calib = denseSamples(dir.resolve("calib"), 5);
         BuildOptions fp16 = new BuildOptions(Precision.FP16, calib, null, InputShapes.none(), 0, -1, null, true, 0, null,
-                dev.javelin.builder.legalize.Prefer.REWRITE, null, true);
+                dev.javelin.builder.legalize.Prefer.REWRITE, null, new BuildOptions.Fp16Settings(true, true));
         BuildReport r = new BundleBuild("t").run(source, dir.resolve("fp16"), fp16, Progress.silent());
         BundleManifest m = Bundle.open(r.bundle()).manifest();
         assertEquals(List.of("check", "dim-names", "legalize", "fp16", "accuracy"),
@@ -181,8 +181,14 @@ class BundleBuildTest {
         List<String> accuracy = m.graphSteps().get(4).report();
         assertEquals("passed: every output within the thresholds", accuracy.get(accuracy.size() - 1), accuracy.toString());
 
+        BuildOptions fp16Io = new BuildOptions(Precision.FP16, calib, null, InputShapes.none(), 0, -1, null, true, 0, null,
+                dev.javelin.builder.legalize.Prefer.REWRITE, null, new BuildOptions.Fp16Settings(false, false));
+        BundleManifest mio = new BundleBuild("t").run(source, dir.resolve("fp16io"), fp16Io, Progress.silent()).manifest();
+        assertEquals("[x: float16[batch, 16]]", mio.signature().inputs().toString(), "--keep-io-types=false");
+        assertEquals("[y: float16[batch, 8]]", mio.signature().outputs().toString());
+
         BuildOptions int8 = new BuildOptions(Precision.INT8, calib, null, InputShapes.none(), 0, -1, null, true, 0, null,
-                dev.javelin.builder.legalize.Prefer.REWRITE, denseSamples(dir.resolve("eval"), 2), false);
+                dev.javelin.builder.legalize.Prefer.REWRITE, denseSamples(dir.resolve("eval"), 2), BuildOptions.Fp16Settings.DEFAULTS);
         BuildReport q = new BundleBuild("t").run(source, dir.resolve("int8"), int8, Progress.silent());
         BundleManifest mq = Bundle.open(q.bundle()).manifest();
         assertEquals(List.of("check", "dim-names", "legalize", "int8", "accuracy"),
