@@ -20,10 +20,8 @@ import dev.javelin.runtime.SessionOptions;
 import dev.javelin.runtime.Shape;
 import dev.javelin.runtime.Tensor;
 import dev.javelin.runtime.spi.CompiledModel;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -55,7 +53,7 @@ public final class EmulatedPlanModel implements CompiledModel {
     private final HostKernels kernels;
     private final HostBuffer constants;
     private final Map<String, PlanTensor> tensors;
-    private final Map<String, ArenaSlot> slots = new HashMap<>();
+    private final ArenaSlots slots;
     private final Set<String> modelOutputs;
     private final ModelSignature signature;
     private final String description;
@@ -70,9 +68,7 @@ public final class EmulatedPlanModel implements CompiledModel {
         this.kernels = kernels;
         this.constants = constants;
         this.tensors = plan.tensorMap();
-        if (plan.arena() != null) {
-            plan.arena().slots().forEach(s -> slots.put(s.tensor(), s));
-        }
+        this.slots = new ArenaSlots(planFile, plan.arena());
         this.modelOutputs = new HashSet<>(plan.outputs());
         this.signature = new ModelSignature(plan.inputs().stream().map(n -> tensors.get(n).info()).toList(),
                 plan.outputs().stream().map(n -> tensors.get(n).info()).toList());
@@ -124,19 +120,7 @@ public final class EmulatedPlanModel implements CompiledModel {
         if (plan.constants().isEmpty()) {
             return null;
         }
-        Path file = dir.resolve(plan.constantsFile());
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new ModelException("cannot read the plan's constants " + file + ": " + e.getMessage(), e);
-        }
-        for (PlanConstant c : plan.constants()) {
-            if (c.offset() + c.bytes() > bytes.length) {
-                throw new ModelException("constant '" + c.name() + "' lies beyond the end of " + file + " (" + bytes.length
-                        + " bytes): truncated file?");
-            }
-        }
+        byte[] bytes = plan.readConstants(dir);
         HostBuffer b = HostBuffer.allocate(bytes.length);
         b.buffer().duplicate().put(bytes);
         return b;
@@ -258,7 +242,7 @@ public final class EmulatedPlanModel implements CompiledModel {
             KernelStepRunner.run(k, name -> values.get(name).device(), new KernelStepRunner.Memory() {
                 @Override
                 public DeviceTensor output(String name, ScalarType type, long[] shape) {
-                    DType dtype = dtypeOf(type, name);
+                    DType dtype = KernelStepRunner.dtype(type, name);
                     ByteBuffer data;
                     if (modelOutputs.contains(name)) {
                         Tensor t = Tensor.allocate(dtype, Shape.of(shape));
@@ -306,16 +290,7 @@ public final class EmulatedPlanModel implements CompiledModel {
                 temporaries.add(b);
                 return b.buffer().duplicate().order(ByteOrder.nativeOrder());
             }
-            ArenaSlot slot = slots.get(name);
-            if (slot == null) {
-                throw new ModelException("partition plan " + planFile + ": '" + name + "', written by step '" + step.id()
-                        + "', has no arena slot");
-            }
-            if (bytes > slot.bytes()) {
-                throw new ModelException("partition plan " + planFile + ": '" + name + "' (written by step '" + step.id() + "') needs "
-                        + bytes + " bytes, more than the " + slot.bytes() + " its arena slot was planned with from the plan's "
-                        + "bounds; rebuild the plan with larger bounds");
-            }
+            ArenaSlot slot = slots.require(name, bytes, step);
             return slice(arena.buffer(), slot.offset(), slot.bytes());
         }
 
@@ -363,18 +338,6 @@ public final class EmulatedPlanModel implements CompiledModel {
             s[i] = d.size();
         }
         return s;
-    }
-
-    private static DType dtypeOf(ScalarType t, String tensor) {
-        return switch (t) {
-            case FLOAT -> DType.FLOAT32;
-            case FLOAT16 -> DType.FLOAT16;
-            case INT8 -> DType.INT8;
-            case UINT8 -> DType.UINT8;
-            case INT32 -> DType.INT32;
-            case INT64 -> DType.INT64;
-            case DOUBLE -> throw new ModelException("tensor '" + tensor + "' is double, which Javelin tensors do not carry");
-        };
     }
 
     @Override
