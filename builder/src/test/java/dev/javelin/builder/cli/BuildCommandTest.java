@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.javelin.builder.testing.ModelFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.javelin.bindings.core.NativeLoader;
@@ -54,7 +55,7 @@ class BuildCommandTest {
 
     @Test
     void onnxOnlyMiniLmBundleRunsLikeTheSourceModel() throws Exception {
-        Path source = BuildTestModels.miniLm();
+        Path source = ModelFiles.miniLm();
         Path out = tmp.resolve("minilm.bundle");
         Cli.Outcome b = Cli.run("build", source.toString(), "-o", out.toString(), "--onnx-only");
         assertEquals(0, b.code(), b.toString());

@@ -3,10 +3,10 @@ package dev.javelin.builder.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.onnx.ElementType;
 import dev.javelin.builder.onnx.OnnxGraphBuilder;
 import dev.javelin.builder.onnx.Tensors;
@@ -47,10 +47,7 @@ class InspectCommandTest {
     }
 
     private static Path sileroVad() {
-        String dir = System.getProperty("javelin.models.dir");
-        Path p = (dir != null ? Path.of(dir) : Path.of("..", ".models")).resolve("silero_vad.onnx");
-        assumeTrue(Files.isRegularFile(p), p + " is missing; run scripts/fetch-models.sh");
-        return p;
+        return ModelFiles.sileroVad();
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.onnx.proto.GraphProto;
 import dev.javelin.builder.onnx.proto.NodeProto;
 import dev.javelin.builder.onnx.proto.TensorProto;
@@ -115,7 +116,7 @@ class ConstantFoldingTest {
      */
     @Test
     void specializedSileroVadFoldsItsShapeArithmeticAndKeepsItsBits() {
-        OnnxModel vad = OnnxModel.load(TestModels.sileroVad());
+        OnnxModel vad = OnnxModel.load(ModelFiles.sileroVad());
         assertTrue(ConstantFolding.foldAll(vad, ConstantFolding.Options.defaults()).report().foldedNodes().isEmpty());
         OnnxModel spec = SpecializeInputs.apply(vad, Map.of("sr", "16000"),
                 SpecializeInputs.parseShapes(List.of("input=1x512", "h=2x1x64", "c=2x1x64"))).model();

@@ -3,6 +3,7 @@ package dev.javelin.builder.onnx;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.onnx.proto.GraphProto;
 import dev.javelin.builder.onnx.proto.NodeProto;
 import dev.javelin.builder.onnx.proto.TensorProto;
@@ -67,7 +68,7 @@ class DeadNodeRemovalTest {
 
     @Test
     void liveGraphIsUnchanged() {
-        OnnxModel vad = OnnxModel.load(TestModels.sileroVad());
+        OnnxModel vad = OnnxModel.load(ModelFiles.sileroVad());
         DeadNodeRemoval.Outcome o = DeadNodeRemoval.apply(vad);
         assertEquals(0, o.report().nodesRemoved());
         assertEquals(vad.proto(), o.model().proto());
