@@ -3,8 +3,8 @@ package dev.javelin.builder.bundle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.onnx.OnnxModel;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.InvalidInputException;
 import dev.javelin.runtime.trt.EngineBuildPlan;
 import dev.javelin.runtime.trt.InputShapes;

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
-import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.onnx.ModelSummary;
 import dev.javelin.builder.onnx.OnnxModel;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.Result;
 import dev.javelin.runtime.Session;

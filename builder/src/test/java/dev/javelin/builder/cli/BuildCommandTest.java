@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import dev.javelin.builder.testing.ModelFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.javelin.bindings.core.NativeLoader;
 import dev.javelin.builder.bundle.BuildTestModels;
 import dev.javelin.builder.io.Npy;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.DType;
 import dev.javelin.runtime.Result;

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.onnx.ElementType;
 import dev.javelin.builder.onnx.OnnxGraphBuilder;
 import dev.javelin.builder.onnx.Tensors;
 import dev.javelin.builder.onnx.proto.ModelProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.ModelException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.onnx.proto.GraphProto;
 import dev.javelin.builder.onnx.proto.NodeProto;
 import dev.javelin.builder.onnx.proto.TensorProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.Shape;
 import dev.javelin.runtime.Tensor;
 import java.nio.file.Path;

@@ -3,10 +3,10 @@ package dev.javelin.builder.onnx;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.onnx.proto.GraphProto;
 import dev.javelin.builder.onnx.proto.NodeProto;
 import dev.javelin.builder.onnx.proto.TensorProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.DType;
 import dev.javelin.runtime.Shape;
 import dev.javelin.runtime.Tensor;

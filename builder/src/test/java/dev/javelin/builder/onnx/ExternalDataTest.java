@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.onnx.proto.ModelProto;
 import dev.javelin.builder.onnx.proto.StringStringEntryProto;
 import dev.javelin.builder.onnx.proto.TensorProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.ModelException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -3,10 +3,10 @@ package dev.javelin.builder.onnx;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.onnx.ModelSummary.ValueSummary;
 import dev.javelin.builder.onnx.proto.GraphProto;
 import dev.javelin.builder.onnx.proto.ModelProto;
+import dev.javelin.builder.testing.ModelFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.onnx.proto.GraphProto;
 import dev.javelin.builder.onnx.proto.ModelProto;
 import dev.javelin.builder.onnx.proto.NodeProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.ModelException;
 import java.nio.file.Files;
 import java.nio.file.Path;

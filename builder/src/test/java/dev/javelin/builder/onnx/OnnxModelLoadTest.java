@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.onnx.proto.ModelProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.ModelException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

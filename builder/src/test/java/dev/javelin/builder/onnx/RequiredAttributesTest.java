@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.onnx.proto.GraphProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.ModelException;
 import org.junit.jupiter.api.Test;
 

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.onnx.ShapeDiscovery.TensorType;
 import dev.javelin.builder.onnx.proto.NodeProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.ModelException;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

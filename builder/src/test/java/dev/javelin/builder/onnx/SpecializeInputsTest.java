@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.onnx.proto.GraphProto;
 import dev.javelin.builder.onnx.proto.ValueInfoProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.Lane;
 import dev.javelin.runtime.ModelException;

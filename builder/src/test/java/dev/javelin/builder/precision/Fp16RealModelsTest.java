@@ -3,11 +3,11 @@ package dev.javelin.builder.precision;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.demo.SentenceEmbedder;
 import dev.javelin.builder.onnx.ElementType;
 import dev.javelin.builder.onnx.OnnxModel;
 import dev.javelin.builder.onnx.proto.NodeProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.SessionOptions;
 import dev.javelin.runtime.Shape;
 import dev.javelin.runtime.Tensor;

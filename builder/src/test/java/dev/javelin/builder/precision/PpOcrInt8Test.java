@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.builder.onnx.OnnxModel;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.Result;
 import dev.javelin.runtime.Session;
