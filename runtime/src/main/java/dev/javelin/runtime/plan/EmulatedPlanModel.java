@@ -10,7 +10,6 @@ import dev.javelin.kernels.ScalarType;
 import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.BackendUnavailableException;
 import dev.javelin.runtime.DType;
-import dev.javelin.runtime.InvalidInputException;
 import dev.javelin.runtime.Lane;
 import dev.javelin.runtime.ModelException;
 import dev.javelin.runtime.ModelSignature;
@@ -174,16 +173,7 @@ public final class EmulatedPlanModel implements CompiledModel {
 
         Result execute(Map<String, Tensor> inputs) {
             for (String name : plan.inputs()) {
-                Tensor t = inputs.get(name);
-                if (t == null) {
-                    throw new InvalidInputException(name, "missing input '" + name + "'");
-                }
-                PlanTensor info = tensors.get(name);
-                if (info.maxBytes() != null && t.byteSize() > info.maxBytes()) {
-                    throw new InvalidInputException(name, "input '" + name + "' " + t.dtype() + t.shape() + " holds " + t.byteSize()
-                            + " bytes, more than the " + info.maxBytes() + " the plan was made for (its bounds): rebuild the "
-                            + "plan with larger bounds");
-                }
+                Tensor t = tensors.get(name).requireInput(inputs.get(name));
                 values.put(name, new Value(name, t.unsafeBuffer().duplicate().order(ByteOrder.nativeOrder()), t.dtype(),
                         t.shape().dims()));
             }

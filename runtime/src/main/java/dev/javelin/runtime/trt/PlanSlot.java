@@ -9,7 +9,6 @@ import dev.javelin.kernels.DeviceTensor;
 import dev.javelin.kernels.LaunchPlan;
 import dev.javelin.kernels.ScalarType;
 import dev.javelin.runtime.DType;
-import dev.javelin.runtime.InvalidInputException;
 import dev.javelin.runtime.NativeFailureException;
 import dev.javelin.runtime.Result;
 import dev.javelin.runtime.Shape;
@@ -101,15 +100,7 @@ final class PlanSlot implements AutoCloseable {
         context.makeCurrent();
         Map<String, DeviceValue> values = new HashMap<>();
         for (String name : plan.inputs()) {
-            Tensor t = inputs.get(name);
-            if (t == null) {
-                throw new InvalidInputException(name, "missing input '" + name + "'");
-            }
-            PlanTensor info = tensors.get(name);
-            if (info.maxBytes() != null && t.byteSize() > info.maxBytes()) {
-                throw new InvalidInputException(name, "input '" + name + "' " + t.dtype() + t.shape() + " holds " + t.byteSize()
-                        + " bytes, more than the " + info.maxBytes() + " the plan was made for: rebuild the plan with larger bounds");
-            }
+            Tensor t = tensors.get(name).requireInput(inputs.get(name));
             DeviceStaging s = stage(name, t.byteSize());
             if (t.byteSize() > 0) {
                 s.host().buffer().put(t.unsafeBuffer().duplicate());
