@@ -88,7 +88,11 @@ public final class BuildHostKernels {
                 version, Files.size(out) / 1024, cached ? "unchanged" : String.format(Locale.ROOT, "%.1f s", (System.nanoTime() - start) / 1e9));
     }
 
-    /** {@code linux-x86_64}, {@code linux-aarch64}: the JVM's os.name and os.arch, as the run time computes it. */
+    /**
+     * {@code linux-x86_64}, {@code linux-aarch64}: the JVM's os.name and os.arch, as the run time computes it. A copy of
+     * HostKernels.platform(), which must stay identical: this script runs as a single-file source program before the
+     * kernels module is compiled, so it cannot call that method (nor share helpers with BuildKernels.java).
+     */
     static String platform() {
         String os = System.getProperty("os.name").toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "");
         String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);

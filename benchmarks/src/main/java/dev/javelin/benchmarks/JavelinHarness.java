@@ -1,6 +1,7 @@
 package dev.javelin.benchmarks;
 
 import dev.javelin.benchmarks.common.Load;
+import dev.javelin.benchmarks.common.PairedTiming;
 import dev.javelin.benchmarks.common.Samples;
 import dev.javelin.benchmarks.common.Signals;
 import dev.javelin.builder.onnx.OnnxModel;
@@ -71,7 +72,7 @@ public final class JavelinHarness {
      *
      * @param models the FP32 and INT8 model files, separated by the path separator
      */
-    private static void miniLmInt8(String models, Map<String, Object> out) {
+    private static void miniLmInt8(String models, Map<String, Object> out) throws Exception {
         String[] m = models.split(java.io.File.pathSeparator);
         for (int[] c : INT8_CONFIGS) {
             int seq = c[0];
@@ -84,30 +85,8 @@ public final class JavelinHarness {
                  Tensor tMask = Tensor.of(mask, Shape.of(1, seq));
                  Tensor tTypes = Tensor.of(new long[seq], Shape.of(1, seq))) {
                 Map<String, Tensor> feeds = Map.of("input_ids", tIds, "attention_mask", tMask, "token_type_ids", tTypes);
-                Samples f = new Samples(1 << 16);
-                Samples q = new Samples(1 << 16);
-                for (int i = 0; i < 10; i++) {
-                    fp32.run(feeds).close();
-                    int8.run(feeds).close();
-                }
-                long end = System.nanoTime() + (long) (INT8_SECONDS * 1e9);
-                while (System.nanoTime() < end) {
-                    long t0 = System.nanoTime();
-                    fp32.run(feeds).close();
-                    long t1 = System.nanoTime();
-                    int8.run(feeds).close();
-                    f.add(t1 - t0);
-                    q.add(System.nanoTime() - t1);
-                }
-                Map<String, Object> r = new LinkedHashMap<>();
-                double pf = f.percentile(50) / 1e6;
-                double pq = q.percentile(50) / 1e6;
-                r.put("fp32_p50_ms", Math.round(pf * 100) / 100.0);
-                r.put("int8_p50_ms", Math.round(pq * 100) / 100.0);
-                r.put("speedup", Math.round(pf / pq * 100) / 100.0);
-                r.put("fp32_p90_ms", Math.round(f.percentile(90) / 1e4) / 100.0);
-                r.put("int8_p90_ms", Math.round(q.percentile(90) / 1e4) / 100.0);
-                r.put("pairs", f.count());
+                Map<String, Object> r = PairedTiming.fp32VsInt8(() -> fp32.run(feeds).close(), () -> int8.run(feeds).close(),
+                        INT8_SECONDS);
                 out.put("seq" + seq + "_thr" + c[1], r);
             }
         }

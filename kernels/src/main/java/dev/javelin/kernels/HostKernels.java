@@ -108,7 +108,10 @@ public final class HostKernels {
         }
     }
 
-    /** {@code linux-x86_64}, {@code linux-aarch64}: as the build names its output. */
+    /**
+     * {@code linux-x86_64}, {@code linux-aarch64}: as the build names its output. src/build/BuildHostKernels.java has a
+     * copy that must stay identical (it runs as a single-file source program before this class is compiled).
+     */
     static String platform() {
         String os = System.getProperty("os.name").toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "");
         String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);

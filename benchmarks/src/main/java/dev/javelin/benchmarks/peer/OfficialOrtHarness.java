@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.javelin.benchmarks.common.Load;
+import dev.javelin.benchmarks.common.PairedTiming;
 import dev.javelin.benchmarks.common.Samples;
 import dev.javelin.benchmarks.common.Signals;
 import java.nio.ByteBuffer;
@@ -268,30 +269,8 @@ public final class OfficialOrtHarness {
                  OnnxTensor tMask = OnnxTensor.createTensor(env, direct(mask), new long[] {1, seq});
                  OnnxTensor tTypes = OnnxTensor.createTensor(env, direct(new long[seq]), new long[] {1, seq})) {
                 Map<String, OnnxTensor> in = Map.of("input_ids", tIds, "attention_mask", tMask, "token_type_ids", tTypes);
-                Samples f = new Samples(1 << 16);
-                Samples q = new Samples(1 << 16);
-                for (int i = 0; i < 10; i++) {
-                    fp32.run(in).close();
-                    int8.run(in).close();
-                }
-                long end = System.nanoTime() + 3_000_000_000L;
-                while (System.nanoTime() < end) {
-                    long t0 = System.nanoTime();
-                    fp32.run(in).close();
-                    long t1 = System.nanoTime();
-                    int8.run(in).close();
-                    f.add(t1 - t0);
-                    q.add(System.nanoTime() - t1);
-                }
-                Map<String, Object> r = new LinkedHashMap<>();
-                double pf = f.percentile(50) / 1e6;
-                double pq = q.percentile(50) / 1e6;
-                r.put("fp32_p50_ms", Math.round(pf * 100) / 100.0);
-                r.put("int8_p50_ms", Math.round(pq * 100) / 100.0);
-                r.put("speedup", Math.round(pf / pq * 100) / 100.0);
-                r.put("fp32_p90_ms", Math.round(f.percentile(90) / 1e4) / 100.0);
-                r.put("int8_p90_ms", Math.round(q.percentile(90) / 1e4) / 100.0);
-                r.put("pairs", f.count());
+                Map<String, Object> r = PairedTiming.fp32VsInt8(() -> fp32.run(in).close(), () -> int8.run(in).close(),
+                        3);
                 out.put("seq" + seq + "_thr" + c[1], r);
             }
         }

@@ -48,6 +48,10 @@ import org.slf4j.LoggerFactory;
  * {@code run} returns.
  *
  * <p>Not thread-safe: one caller at a time (the session underneath is, but the visitor order is per run).
+ *
+ * <p>Why not {@link OrtCpu}, the other ONNX Runtime evaluator here: it loads a new session from in-memory bytes for
+ * each one-shot run and passes every element type through, while calibration runs hundreds of samples through one
+ * session of a model that may need external data and reads float32 only, which the runtime's {@link Session} carries.
  */
 public final class ActivationProbe implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ActivationProbe.class);

@@ -7,8 +7,6 @@ import dev.javelin.builder.onnx.TensorRtOpSupport;
 import dev.javelin.builder.onnx.proto.AttributeProto;
 import dev.javelin.builder.onnx.proto.GraphProto;
 import dev.javelin.builder.onnx.proto.NodeProto;
-import dev.javelin.builder.onnx.proto.SparseTensorProto;
-import dev.javelin.builder.onnx.proto.TensorProto;
 import dev.javelin.kernels.KernelCatalogue;
 import dev.javelin.kernels.KernelOp;
 import java.util.ArrayList;
@@ -54,7 +52,7 @@ final class NodeClassifier {
      * @param problems receives {@code 'node' (Op): reason} for every node that cannot be planned
      */
     List<Decision> classify(OnnxGraph graph, List<String> problems) {
-        Set<String> constants = constantsOf(graph.proto(), Set.of());
+        Set<String> constants = TensorRtOpSupport.buildTimeConstants(graph.proto(), Set.of());
         List<Decision> out = new ArrayList<>();
         List<NodeProto> nodes = graph.nodes();
         for (int i = 0; i < nodes.size(); i++) {
@@ -62,7 +60,7 @@ final class NodeClassifier {
             if (hasSubgraphs(n)) {
                 List<String> inner = new ArrayList<>();
                 for (OnnxGraph sub : graph.subgraphs(i)) {
-                    checkBody(sub.proto(), sub.path(), constantsOf(sub.proto(), constants), inner);
+                    checkBody(sub.proto(), sub.path(), TensorRtOpSupport.buildTimeConstants(sub.proto(), constants), inner);
                 }
                 Optional<TensorRtOpSupport.Entry> own = options.tensorRt().whyUnsupported(n, constants);
                 if (own.isPresent()) {
@@ -150,7 +148,7 @@ final class NodeClassifier {
                 }
                 for (GraphProto g : subs) {
                     checkBody(g, path + "/" + (n.getName().isEmpty() ? "#" + i : n.getName()) + "." + a.getName(),
-                            constantsOf(g, constants), problems);
+                            TensorRtOpSupport.buildTimeConstants(g, constants), problems);
                 }
             }
         }
@@ -169,23 +167,5 @@ final class NodeClassifier {
         Set<String> s = new HashSet<>();
         n.getAttributeList().forEach(a -> s.add(a.getName()));
         return s;
-    }
-
-    /** Names with build-time values: initializers and Constant outputs of {@code g}, plus the outer ones it does not shadow. */
-    static Set<String> constantsOf(GraphProto g, Set<String> outer) {
-        Set<String> c = new HashSet<>(outer);
-        g.getInputList().forEach(v -> c.remove(v.getName()));
-        for (TensorProto t : g.getInitializerList()) {
-            c.add(t.getName());
-        }
-        for (SparseTensorProto t : g.getSparseInitializerList()) {
-            c.add(t.getValues().getName());
-        }
-        for (NodeProto n : g.getNodeList()) {
-            if (n.getOpType().equals("Constant") && OpKey.isDefaultDomain(n.getDomain())) {
-                c.addAll(n.getOutputList());
-            }
-        }
-        return c;
     }
 }

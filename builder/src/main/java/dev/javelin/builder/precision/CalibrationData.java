@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 
@@ -355,6 +356,41 @@ public abstract class CalibrationData {
     }
 
     private static CalibrationData npzSamples(Path dir, List<Path> files, ModelInputs inputs) {
+        return oneSamplePerFile(files, files.size() + " .npz samples from " + dir, file -> {
+            Map<String, Tensor> raw;
+            try {
+                raw = Npy.readNpz(file);
+            } catch (NpyFormatException e) {
+                throw new InvalidInputException(null, "calibration sample: " + e.getMessage());
+            } catch (IOException e) {
+                throw new InvalidInputException(null, "calibration sample " + file + " cannot be read: " + e);
+            }
+            // Entries may use the safe file-name form of an input name too.
+            Map<String, Tensor> feeds = new LinkedHashMap<>();
+            try {
+                for (Map.Entry<String, Tensor> e : raw.entrySet()) {
+                    String key = e.getKey();
+                    if (inputs.get(key) == null) {
+                        for (String name : inputs.names()) {
+                            if (safeStem(name).equals(key)) {
+                                key = name;
+                            }
+                        }
+                    }
+                    feeds.put(key, e.getValue());
+                }
+                inputs.check(file.toString(), feeds);
+                return feeds;
+            } catch (RuntimeException e) {
+                raw.values().forEach(Tensor::close);
+                throw e;
+            }
+        });
+    }
+
+    /** One sample a file, in list order, named after the file; {@code read} reads a file's feeds (the sample owns them). */
+    private static CalibrationData oneSamplePerFile(List<Path> files, String description,
+                                                    Function<Path, Map<String, Tensor>> read) {
         return new CalibrationData() {
             @Override
             public int size() {
@@ -368,40 +404,12 @@ public abstract class CalibrationData {
 
             @Override
             public Sample load(int i) {
-                Path file = files.get(checkIndex(i));
-                Map<String, Tensor> raw;
-                try {
-                    raw = Npy.readNpz(file);
-                } catch (NpyFormatException e) {
-                    throw new InvalidInputException(null, "calibration sample: " + e.getMessage());
-                } catch (IOException e) {
-                    throw new InvalidInputException(null, "calibration sample " + file + " cannot be read: " + e);
-                }
-                // Entries may use the safe file-name form of an input name too.
-                Map<String, Tensor> feeds = new LinkedHashMap<>();
-                try {
-                    for (Map.Entry<String, Tensor> e : raw.entrySet()) {
-                        String key = e.getKey();
-                        if (inputs.get(key) == null) {
-                            for (String name : inputs.names()) {
-                                if (safeStem(name).equals(key)) {
-                                    key = name;
-                                }
-                            }
-                        }
-                        feeds.put(key, e.getValue());
-                    }
-                    inputs.check(file.toString(), feeds);
-                    return new Sample(name(i), feeds, true);
-                } catch (RuntimeException e) {
-                    raw.values().forEach(Tensor::close);
-                    throw e;
-                }
+                return new Sample(name(i), read.apply(files.get(checkIndex(i))), true);
             }
 
             @Override
             public String describe() {
-                return files.size() + " .npz samples from " + dir;
+                return description;
             }
         };
     }
@@ -445,40 +453,21 @@ public abstract class CalibrationData {
                     ", ", IMAGE_EXTENSIONS) + ")");
         }
         String target = input;
-        return new CalibrationData() {
-            @Override
-            public int size() {
-                return files.size();
+        return oneSamplePerFile(files, files.size() + " images from " + dir + " (" + pp + ")", file -> {
+            BufferedImage img;
+            try {
+                img = ImageIO.read(file.toFile());
+            } catch (IOException e) {
+                throw new InvalidInputException(target, "calibration image " + file + " cannot be decoded: " + e);
             }
-
-            @Override
-            public String name(int i) {
-                return files.get(checkIndex(i)).getFileName().toString();
+            if (img == null) {
+                throw new InvalidInputException(target, "calibration image " + file + " is not in a format"
+                        + " javax.imageio reads (PNG, JPEG, BMP, GIF)");
             }
-
-            @Override
-            public Sample load(int i) {
-                Path file = files.get(checkIndex(i));
-                BufferedImage img;
-                try {
-                    img = ImageIO.read(file.toFile());
-                } catch (IOException e) {
-                    throw new InvalidInputException(target, "calibration image " + file + " cannot be decoded: " + e);
-                }
-                if (img == null) {
-                    throw new InvalidInputException(target, "calibration image " + file + " is not in a format"
-                            + " javax.imageio reads (PNG, JPEG, BMP, GIF)");
-                }
-                Map<String, Tensor> feeds = new LinkedHashMap<>();
-                feeds.put(target, preprocess(img, pp));
-                return new Sample(name(i), feeds, true);
-            }
-
-            @Override
-            public String describe() {
-                return files.size() + " images from " + dir + " (" + pp + ")";
-            }
-        };
+            Map<String, Tensor> feeds = new LinkedHashMap<>();
+            feeds.put(target, preprocess(img, pp));
+            return feeds;
+        });
     }
 
     /** One image as a float32 tensor of {@link ImagePreprocessing#shape()}; the caller owns it. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.javelin.builder.onnx.OnnxModel;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.InvalidInputException;
 import dev.javelin.runtime.trt.EngineBuildPlan;
 import dev.javelin.runtime.trt.InputShapes;
@@ -29,7 +30,7 @@ class RealModelProfilesTest {
 
     @Test
     void miniLmAfterTheDimNameStep() {
-        OnnxModel m = new SeparateReusedDimNames().apply(OnnxModel.load(BuildTestModels.miniLm())).model();
+        OnnxModel m = new SeparateReusedDimNames().apply(OnnxModel.load(ModelFiles.miniLm())).model();
         assertEquals(Map.of("input_ids", "1x1/1x256/32x2048", "attention_mask", "1x1/1x256/32x2048",
                 "token_type_ids", "1x1/1x256/32x2048"), profile(m, ""), "batch 1/1/32, sequence 1/256/2048");
         // One input given: the others share batch and dim_1 with it and follow.
@@ -42,7 +43,7 @@ class RealModelProfilesTest {
     void miniLmAsExportedCannotTakeASequenceRange() {
         // Without the dim-name step, batch names both dimensions: a sequence range different from the batch
         // range is a contradiction, named as such (TensorRT would refuse non-square inputs at run time).
-        OnnxModel m = OnnxModel.load(BuildTestModels.miniLm());
+        OnnxModel m = OnnxModel.load(ModelFiles.miniLm());
         assertEquals(Map.of("input_ids", "1x1/1x1/32x32", "attention_mask", "1x1/1x1/32x32", "token_type_ids", "1x1/1x1/32x32"),
                 profile(m, ""), "both dimensions take the batch range: sequences of at most 32");
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> profile(m, "input_ids:1x16/8x128/32x256"));
@@ -51,7 +52,7 @@ class RealModelProfilesTest {
 
     @Test
     void ppOcrDetector() {
-        OnnxModel m = OnnxModel.load(BuildTestModels.ppocrDet());
+        OnnxModel m = OnnxModel.load(ModelFiles.ppocrDet());
         // x[p2o.DynamicDimension.0, 3, p2o.DynamicDimension.1, p2o.DynamicDimension.2]
         assertEquals(Map.of("x", "1x3x1x1/1x3x256x256/32x3x2048x2048"), profile(m, ""));
         assertEquals(Map.of("x", "1x3x32x32/1x3x480x640/4x3x960x960"), profile(m, "x:1x3x32x32/1x3x480x640/4x3x960x960"));

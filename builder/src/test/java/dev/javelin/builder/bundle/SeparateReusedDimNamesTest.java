@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 
 import dev.javelin.builder.onnx.ModelSummary;
 import dev.javelin.builder.onnx.OnnxModel;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.Result;
 import dev.javelin.runtime.Session;
@@ -46,7 +47,7 @@ class SeparateReusedDimNamesTest {
 
     @Test
     void miniLmGetsADistinctSequenceDimension() {
-        OnnxModel in = OnnxModel.load(BuildTestModels.miniLm());
+        OnnxModel in = OnnxModel.load(ModelFiles.miniLm());
         assertEquals(List.of("input_ids[batch, batch]", "attention_mask[batch, batch]", "token_type_ids[batch, batch]",
                 "output_0[batch, Addoutput_0_dim_1, 384]", "882[batch, 384]"), shapes(in), "as exported");
         OnnxModel out = new SeparateReusedDimNames().apply(in).model();

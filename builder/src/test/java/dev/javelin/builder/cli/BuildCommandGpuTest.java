@@ -3,7 +3,7 @@ package dev.javelin.builder.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.javelin.builder.bundle.BuildTestModels;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.Result;
 import dev.javelin.runtime.Session;
@@ -36,7 +36,7 @@ class BuildCommandGpuTest {
         Assumptions.assumeTrue(a.usable(), "TensorRT is not usable here: " + a.detail());
         Path out = tmp.resolve("minilm.bundle");
         Path timing = tmp.resolve("minilm.timing");
-        String[] args = {"build", BuildTestModels.miniLm().toString(), "-o", out.toString(), "--shapes",
+        String[] args = {"build", ModelFiles.miniLm().toString(), "-o", out.toString(), "--shapes",
                 "input_ids:1x8/4x64/8x128", "--timing-cache", timing.toString()};
         String cacheDir = System.getProperty("javelin.engine.cache.dir");
         System.setProperty("javelin.engine.cache.dir", tmp.resolve("engines").toString());

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.javelin.bindings.core.NativeLoader;
 import dev.javelin.builder.bundle.BuildTestModels;
 import dev.javelin.builder.io.Npy;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.DType;
 import dev.javelin.runtime.Result;
@@ -54,7 +55,7 @@ class BuildCommandTest {
 
     @Test
     void onnxOnlyMiniLmBundleRunsLikeTheSourceModel() throws Exception {
-        Path source = BuildTestModels.miniLm();
+        Path source = ModelFiles.miniLm();
         Path out = tmp.resolve("minilm.bundle");
         Cli.Outcome b = Cli.run("build", source.toString(), "-o", out.toString(), "--onnx-only");
         assertEquals(0, b.code(), b.toString());

@@ -3,7 +3,6 @@ package dev.javelin.builder.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,6 +10,7 @@ import dev.javelin.builder.onnx.ElementType;
 import dev.javelin.builder.onnx.OnnxGraphBuilder;
 import dev.javelin.builder.onnx.Tensors;
 import dev.javelin.builder.onnx.proto.ModelProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.ModelException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -47,10 +47,7 @@ class InspectCommandTest {
     }
 
     private static Path sileroVad() {
-        String dir = System.getProperty("javelin.models.dir");
-        Path p = (dir != null ? Path.of(dir) : Path.of("..", ".models")).resolve("silero_vad.onnx");
-        assumeTrue(Files.isRegularFile(p), p + " is missing; run scripts/fetch-models.sh");
-        return p;
+        return ModelFiles.sileroVad();
     }
 
     @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.javelin.builder.onnx.proto.GraphProto;
 import dev.javelin.builder.onnx.proto.NodeProto;
 import dev.javelin.builder.onnx.proto.TensorProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.Shape;
 import dev.javelin.runtime.Tensor;
 import java.nio.file.Path;
@@ -115,7 +116,7 @@ class ConstantFoldingTest {
      */
     @Test
     void specializedSileroVadFoldsItsShapeArithmeticAndKeepsItsBits() {
-        OnnxModel vad = OnnxModel.load(TestModels.sileroVad());
+        OnnxModel vad = OnnxModel.load(ModelFiles.sileroVad());
         assertTrue(ConstantFolding.foldAll(vad, ConstantFolding.Options.defaults()).report().foldedNodes().isEmpty());
         OnnxModel spec = SpecializeInputs.apply(vad, Map.of("sr", "16000"),
                 SpecializeInputs.parseShapes(List.of("input=1x512", "h=2x1x64", "c=2x1x64"))).model();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.javelin.builder.onnx.proto.GraphProto;
 import dev.javelin.builder.onnx.proto.NodeProto;
 import dev.javelin.builder.onnx.proto.TensorProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.DType;
 import dev.javelin.runtime.Shape;
 import dev.javelin.runtime.Tensor;
@@ -67,7 +68,7 @@ class DeadNodeRemovalTest {
 
     @Test
     void liveGraphIsUnchanged() {
-        OnnxModel vad = OnnxModel.load(TestModels.sileroVad());
+        OnnxModel vad = OnnxModel.load(ModelFiles.sileroVad());
         DeadNodeRemoval.Outcome o = DeadNodeRemoval.apply(vad);
         assertEquals(0, o.report().nodesRemoved());
         assertEquals(vad.proto(), o.model().proto());

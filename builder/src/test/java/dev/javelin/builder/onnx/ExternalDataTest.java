@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.javelin.builder.onnx.proto.ModelProto;
 import dev.javelin.builder.onnx.proto.StringStringEntryProto;
 import dev.javelin.builder.onnx.proto.TensorProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.ModelException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -215,7 +216,7 @@ class ExternalDataTest {
 
     @Test
     void miniLmWithExternalWeightsOpensInOnnxRuntime() throws Exception {
-        OnnxModel m = OnnxModel.load(TestModels.miniLm());
+        OnnxModel m = OnnxModel.load(ModelFiles.miniLm());
         Path out = tmp.resolve("minilm/model.onnx");
         OnnxModel written = m.write(out, OnnxModel.WriteOptions.externalData("model.onnx.data", 1024));
         assertTrue(Files.size(out) < 1_000_000, "weights moved out: " + Files.size(out));
@@ -224,7 +225,7 @@ class ExternalDataTest {
         ModelSummary after = ModelSummary.of(written);
         assertEquals(before.initializerBytes(), after.initializerBytes());
         assertTrue(after.externalBytes() > 0.99 * after.initializerBytes());
-        assertEquals(OrtReference.signature(TestModels.miniLm()), OrtReference.signature(out));
+        assertEquals(OrtReference.signature(ModelFiles.miniLm()), OrtReference.signature(out));
         // Every initializer reads back to the bytes of the original.
         Map<String, TensorProto> orig = m.proto().getGraph().getInitializerList().stream()
                 .collect(Collectors.toMap(TensorProto::getName, t -> t));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import dev.javelin.builder.onnx.ModelSummary.ValueSummary;
 import dev.javelin.builder.onnx.proto.GraphProto;
 import dev.javelin.builder.onnx.proto.ModelProto;
+import dev.javelin.builder.testing.ModelFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +24,7 @@ class ModelSummaryTest {
 
     @Test
     void sileroVadCountsNodesInsideIfBranches() {
-        ModelSummary s = ModelSummary.of(OnnxModel.load(TestModels.sileroVad()));
+        ModelSummary s = ModelSummary.of(OnnxModel.load(ModelFiles.sileroVad()));
         Map<String, Integer> expected = Map.ofEntries(
                 Map.entry("Add", 14), Map.entry("Cast", 2), Map.entry("Concat", 18), Map.entry("ConstantOfShape", 4),
                 Map.entry("Conv", 36), Map.entry("Equal", 7), Map.entry("Gather", 14), Map.entry("Identity", 6),
@@ -48,7 +49,7 @@ class ModelSummaryTest {
 
     @Test
     void sileroSignatureMatchesDocumentationAndOnnxRuntime() {
-        Path p = TestModels.sileroVad();
+        Path p = ModelFiles.sileroVad();
         ModelSummary s = ModelSummary.of(OnnxModel.load(p));
         // Silero VAD v4 as documented: input[batch, samples] float, sr int64 scalar, h/c [2, batch, 64].
         assertEquals(List.of(
@@ -65,7 +66,7 @@ class ModelSummaryTest {
 
     @Test
     void ppocrDetKeepsWeightsInConstantNodes() {
-        Path p = TestModels.ppocrDet();
+        Path p = ModelFiles.ppocrDet();
         ModelSummary s = ModelSummary.of(OnnxModel.load(p));
         assertEquals(Map.ofEntries(
                 Map.entry("Constant", 342), Map.entry("Add", 89), Map.entry("Mul", 86), Map.entry("Conv", 62),
@@ -86,7 +87,7 @@ class ModelSummaryTest {
 
     @Test
     void miniLmFromTheClassPath() {
-        Path p = TestModels.miniLm();
+        Path p = ModelFiles.miniLm();
         ModelSummary s = ModelSummary.of(OnnxModel.load(p));
         assertEquals(692, s.nodeCount());
         assertEquals(198, s.ops().get("Constant"));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.javelin.builder.onnx.proto.GraphProto;
 import dev.javelin.builder.onnx.proto.ModelProto;
 import dev.javelin.builder.onnx.proto.NodeProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.ModelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -194,7 +195,7 @@ class OnnxGraphTest {
 
     @Test
     void realModelsAreValidAndAlreadySorted() {
-        for (Path p : List.of(TestModels.sileroVad(), TestModels.ppocrDet(), TestModels.miniLm())) {
+        for (Path p : List.of(ModelFiles.sileroVad(), ModelFiles.ppocrDet(), ModelFiles.miniLm())) {
             OnnxModel m = OnnxModel.load(p);
             m.validate();
             OnnxGraph g = m.graph();
@@ -210,7 +211,7 @@ class OnnxGraphTest {
 
     @Test
     void sileroIfBranchesCaptureOuterTensors() {
-        OnnxGraph g = OnnxModel.load(TestModels.sileroVad()).graph();
+        OnnxGraph g = OnnxModel.load(ModelFiles.sileroVad()).graph();
         // Top level: Equal(sr, const) -> Cast? -> If. The If's branches read the model inputs from the outer scope.
         int ifIndex = -1;
         for (int i = 0; i < g.nodes().size(); i++) {

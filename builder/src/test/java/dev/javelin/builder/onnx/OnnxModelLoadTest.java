@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.javelin.builder.onnx.proto.ModelProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.ModelException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,7 +32,7 @@ class OnnxModelLoadTest {
 
     @Test
     void loadsSileroVad() {
-        OnnxModel m = OnnxModel.load(TestModels.sileroVad());
+        OnnxModel m = OnnxModel.load(ModelFiles.sileroVad());
         // Read from the file's protoc text dump (see ModelSummaryTest for how): IR 8, ai.onnx opset 16.
         assertEquals(8, m.proto().getIrVersion());
         assertEquals(16, m.defaultOpset());
@@ -65,7 +66,7 @@ class OnnxModelLoadTest {
 
     @Test
     void truncatedRealModel() throws Exception {
-        byte[] full = Files.readAllBytes(TestModels.sileroVad());
+        byte[] full = Files.readAllBytes(ModelFiles.sileroVad());
         Path p = tmp.resolve("silero-truncated.onnx");
         Files.write(p, Arrays.copyOf(full, full.length / 2));
         ModelException e = assertThrows(ModelException.class, () -> OnnxModel.load(p));
@@ -89,7 +90,7 @@ class OnnxModelLoadTest {
 
     @Test
     void corruptedBytes() throws Exception {
-        byte[] full = Files.readAllBytes(TestModels.sileroVad());
+        byte[] full = Files.readAllBytes(ModelFiles.sileroVad());
         byte[] bad = full.clone();
         // Overwrite the first field tags with 0xFF: a varint that never ends. (Corruption inside weight
         // bytes cannot be detected by any decoder; that is what external data checksums are for.)
@@ -110,13 +111,13 @@ class OnnxModelLoadTest {
 
     @Test
     void selfContainedRoundTripIsIdentical() throws Exception {
-        OnnxModel m = OnnxModel.load(TestModels.sileroVad());
+        OnnxModel m = OnnxModel.load(ModelFiles.sileroVad());
         Path out = tmp.resolve("copy/silero.onnx");
         OnnxModel written = m.write(out);
         assertEquals(m.proto(), written.proto());
         assertEquals(m.proto(), OnnxModel.load(out).proto());
         // What ONNX Runtime reads from the copy is what it reads from the original.
-        assertEquals(OrtReference.signature(TestModels.sileroVad()), OrtReference.signature(out));
+        assertEquals(OrtReference.signature(ModelFiles.sileroVad()), OrtReference.signature(out));
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.javelin.builder.onnx.proto.GraphProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.ModelException;
 import org.junit.jupiter.api.Test;
 
@@ -76,8 +77,8 @@ class RequiredAttributesTest {
 
     @Test
     void realModelsPass() {
-        assertDoesNotThrow(() -> OnnxModel.load(TestModels.sileroVad()).validate());
-        assertDoesNotThrow(() -> OnnxModel.load(TestModels.ppocrDet()).validate());
-        assertDoesNotThrow(() -> OnnxModel.load(TestModels.miniLm()).validate());
+        assertDoesNotThrow(() -> OnnxModel.load(ModelFiles.sileroVad()).validate());
+        assertDoesNotThrow(() -> OnnxModel.load(ModelFiles.ppocrDet()).validate());
+        assertDoesNotThrow(() -> OnnxModel.load(ModelFiles.miniLm()).validate());
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.javelin.builder.onnx.ShapeDiscovery.TensorType;
 import dev.javelin.builder.onnx.proto.NodeProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.ModelException;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -47,7 +48,7 @@ class ShapeDiscoveryTest {
     /** all-MiniLM-L6-v2 at sequence 8: every node output of the main graph gets a type. */
     @Test
     void everyTensorOfMiniLmIsTyped() {
-        OnnxModel m = OnnxModel.load(TestModels.miniLm());
+        OnnxModel m = OnnxModel.load(ModelFiles.miniLm());
         long[] s = {1, 8};
         Map<String, TensorType> t = ShapeDiscovery.discover(m, Map.of("input_ids", s, "attention_mask", s, "token_type_ids", s));
         for (NodeProto n : m.proto().getGraph().getNodeList()) {
@@ -63,7 +64,7 @@ class ShapeDiscoveryTest {
 
     @Test
     void missingInputShapeIsNamed() {
-        OnnxModel m = OnnxModel.load(TestModels.miniLm());
+        OnnxModel m = OnnxModel.load(ModelFiles.miniLm());
         ModelException e = assertThrows(ModelException.class,
                 () -> ShapeDiscovery.discover(m, Map.of("input_ids", new long[] {1, 8})));
         assertTrue(e.getMessage().contains("'attention_mask'"), e.getMessage());

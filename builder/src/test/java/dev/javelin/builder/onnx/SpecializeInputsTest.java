@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.javelin.builder.onnx.proto.GraphProto;
 import dev.javelin.builder.onnx.proto.ValueInfoProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.Lane;
 import dev.javelin.runtime.ModelException;
@@ -34,7 +35,7 @@ class SpecializeInputsTest {
      */
     @Test
     void sileroVadSpecializedOnSampleRateMatchesOriginalBitForBit() {
-        OnnxModel original = OnnxModel.load(TestModels.sileroVad());
+        OnnxModel original = OnnxModel.load(ModelFiles.sileroVad());
         SpecializeInputs.Outcome o = SpecializeInputs.apply(original, Map.of("sr", "16000"));
         GraphProto g = o.model().proto().getGraph();
         assertEquals(List.of("input", "h", "c"), g.getInputList().stream().map(ValueInfoProto::getName).toList());
@@ -54,7 +55,7 @@ class SpecializeInputsTest {
      */
     @Test
     void sileroVadSpecializedOnFixedShapesHasNoIfAndMatchesOriginalBitForBit() {
-        OnnxModel original = OnnxModel.load(TestModels.sileroVad());
+        OnnxModel original = OnnxModel.load(ModelFiles.sileroVad());
         SpecializeInputs.Outcome o = SpecializeInputs.apply(original, Map.of("sr", "16000"),
                 SpecializeInputs.parseShapes(List.of("input=1x512", "h=2x1x64", "c=2x1x64")));
         GraphProto g = o.model().proto().getGraph();
@@ -103,7 +104,7 @@ class SpecializeInputsTest {
     /** A shape that contradicts the declared rank, or names no input, is refused naming the input. */
     @Test
     void badFixedShapesNameTheInput() {
-        OnnxModel vad = OnnxModel.load(TestModels.sileroVad());
+        OnnxModel vad = OnnxModel.load(ModelFiles.sileroVad());
         ModelException e = assertThrows(ModelException.class, () -> SpecializeInputs.apply(vad, Map.of(),
                 SpecializeInputs.parseShapes(List.of("input=512"))));
         assertTrue(e.getMessage().contains("'input'") && e.getMessage().contains("rank 2"), e.getMessage());
@@ -116,7 +117,7 @@ class SpecializeInputsTest {
     /** Runs the original (sr=16000 fed) and {@code spec} over 300 frames with state carried; bits must match. */
     private static void assertSameAsOriginalOver300Frames(Path spec) {
         int frame = 512;
-        try (Session a = Session.open(TestModels.sileroVad(), CPU);
+        try (Session a = Session.open(ModelFiles.sileroVad(), CPU);
              Session b = Session.open(spec, CPU);
              Lane la = a.newLane(Map.of("input", Shape.of(1, frame), "sr", Shape.scalar(), "h", Shape.of(2, 1, 64),
                      "c", Shape.of(2, 1, 64)));
@@ -207,7 +208,7 @@ class SpecializeInputsTest {
 
     @Test
     void badSpecializationsNameTheInput() {
-        OnnxModel vad = OnnxModel.load(TestModels.sileroVad());
+        OnnxModel vad = OnnxModel.load(ModelFiles.sileroVad());
         ModelException e = assertThrows(ModelException.class, () -> SpecializeInputs.apply(vad, Map.of("rate", "16000")));
         assertTrue(e.getMessage().contains("'rate'") && e.getMessage().contains("sr"), e.getMessage());
         e = assertThrows(ModelException.class, () -> SpecializeInputs.apply(vad, Map.of("sr", "16k")));

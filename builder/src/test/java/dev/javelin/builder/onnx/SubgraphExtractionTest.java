@@ -9,6 +9,7 @@ import dev.javelin.builder.onnx.proto.GraphProto;
 import dev.javelin.builder.onnx.proto.ModelProto;
 import dev.javelin.builder.onnx.proto.TensorProto;
 import dev.javelin.builder.onnx.proto.ValueInfoProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.ModelException;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +27,7 @@ class SubgraphExtractionTest {
      */
     @Test
     void firstAttentionBlockOfMiniLmRunsOnItsOwn() {
-        OnnxModel m = OnnxModel.load(TestModels.miniLm());
+        OnnxModel m = OnnxModel.load(ModelFiles.miniLm());
         long[] ids = {101, 7592, 2088, 2003, 1037, 3231, 102, 0};
         long[] mask = {1, 1, 1, 1, 1, 1, 1, 0};
         Map<String, TensorProto> feeds = Map.of("input_ids", Tensors.int64s("input_ids", new long[] {1, 8}, ids),
@@ -57,7 +58,7 @@ class SubgraphExtractionTest {
 
     @Test
     void outputNeedingAnUnlistedInputNamesIt() {
-        OnnxModel m = OnnxModel.load(TestModels.miniLm());
+        OnnxModel m = OnnxModel.load(ModelFiles.miniLm());
         ModelException e = assertThrows(ModelException.class,
                 () -> SubgraphExtraction.extract(m, List.of(EMBEDDED), List.of(ATTENTION_OUT), Map.of()));
         assertTrue(e.getMessage().contains("needs graph input 'attention_mask'"), e.getMessage());

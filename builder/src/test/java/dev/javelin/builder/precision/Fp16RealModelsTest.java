@@ -7,6 +7,7 @@ import dev.javelin.builder.demo.SentenceEmbedder;
 import dev.javelin.builder.onnx.ElementType;
 import dev.javelin.builder.onnx.OnnxModel;
 import dev.javelin.builder.onnx.proto.NodeProto;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.SessionOptions;
 import dev.javelin.runtime.Shape;
 import dev.javelin.runtime.Tensor;
@@ -81,7 +82,7 @@ class Fp16RealModelsTest {
      */
     @Test
     void miniLmFloat16EmbeddingsMatchFloat32() throws IOException {
-        Path original = PrecisionTests.miniLm();
+        Path original = ModelFiles.miniLm();
         Fp16Converter.Converted c = Fp16Converter.convert(OnnxModel.load(original), Fp16Converter.Options.defaults());
         Fp16Report r = c.report();
         r.summaryLines().forEach(System.out::println);
@@ -123,7 +124,7 @@ class Fp16RealModelsTest {
      */
     @Test
     void ppOcrDetFloat16ProbabilityMapMatchesFloat32() {
-        Path original = PrecisionTests.model("ppocr_det.onnx");
+        Path original = ModelFiles.model("ppocr_det.onnx");
         Fp16Converter.Converted c = Fp16Converter.convert(OnnxModel.load(original), Fp16Converter.Options.defaults());
         Fp16Report r = c.report();
         r.summaryLines().forEach(System.out::println);
@@ -181,7 +182,7 @@ class Fp16RealModelsTest {
      */
     @Test
     void sileroVadSubgraphsStayFloat32UntilSpecialized() {
-        OnnxModel original = OnnxModel.load(PrecisionTests.model("silero_vad.onnx"));
+        OnnxModel original = OnnxModel.load(ModelFiles.model("silero_vad.onnx"));
         Fp16Converter.Converted asExported = Fp16Converter.convert(original, Fp16Converter.Options.defaults());
         assertEquals(0, asExported.report().converted().size());
         assertTrue(asExported.report().keptFloat32().stream().allMatch(d -> d.opType().equals("If")

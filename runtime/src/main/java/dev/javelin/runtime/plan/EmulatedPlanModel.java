@@ -10,7 +10,6 @@ import dev.javelin.kernels.ScalarType;
 import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.BackendUnavailableException;
 import dev.javelin.runtime.DType;
-import dev.javelin.runtime.InvalidInputException;
 import dev.javelin.runtime.Lane;
 import dev.javelin.runtime.ModelException;
 import dev.javelin.runtime.ModelSignature;
@@ -20,10 +19,8 @@ import dev.javelin.runtime.SessionOptions;
 import dev.javelin.runtime.Shape;
 import dev.javelin.runtime.Tensor;
 import dev.javelin.runtime.spi.CompiledModel;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -55,7 +52,7 @@ public final class EmulatedPlanModel implements CompiledModel {
     private final HostKernels kernels;
     private final HostBuffer constants;
     private final Map<String, PlanTensor> tensors;
-    private final Map<String, ArenaSlot> slots = new HashMap<>();
+    private final ArenaSlots slots;
     private final Set<String> modelOutputs;
     private final ModelSignature signature;
     private final String description;
@@ -70,9 +67,7 @@ public final class EmulatedPlanModel implements CompiledModel {
         this.kernels = kernels;
         this.constants = constants;
         this.tensors = plan.tensorMap();
-        if (plan.arena() != null) {
-            plan.arena().slots().forEach(s -> slots.put(s.tensor(), s));
-        }
+        this.slots = new ArenaSlots(planFile, plan.arena());
         this.modelOutputs = new HashSet<>(plan.outputs());
         this.signature = new ModelSignature(plan.inputs().stream().map(n -> tensors.get(n).info()).toList(),
                 plan.outputs().stream().map(n -> tensors.get(n).info()).toList());
@@ -124,19 +119,7 @@ public final class EmulatedPlanModel implements CompiledModel {
         if (plan.constants().isEmpty()) {
             return null;
         }
-        Path file = dir.resolve(plan.constantsFile());
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new ModelException("cannot read the plan's constants " + file + ": " + e.getMessage(), e);
-        }
-        for (PlanConstant c : plan.constants()) {
-            if (c.offset() + c.bytes() > bytes.length) {
-                throw new ModelException("constant '" + c.name() + "' lies beyond the end of " + file + " (" + bytes.length
-                        + " bytes): truncated file?");
-            }
-        }
+        byte[] bytes = plan.readConstants(dir);
         HostBuffer b = HostBuffer.allocate(bytes.length);
         b.buffer().duplicate().put(bytes);
         return b;
@@ -190,16 +173,7 @@ public final class EmulatedPlanModel implements CompiledModel {
 
         Result execute(Map<String, Tensor> inputs) {
             for (String name : plan.inputs()) {
-                Tensor t = inputs.get(name);
-                if (t == null) {
-                    throw new InvalidInputException(name, "missing input '" + name + "'");
-                }
-                PlanTensor info = tensors.get(name);
-                if (info.maxBytes() != null && t.byteSize() > info.maxBytes()) {
-                    throw new InvalidInputException(name, "input '" + name + "' " + t.dtype() + t.shape() + " holds " + t.byteSize()
-                            + " bytes, more than the " + info.maxBytes() + " the plan was made for (its bounds): rebuild the "
-                            + "plan with larger bounds");
-                }
+                Tensor t = tensors.get(name).requireInput(inputs.get(name));
                 values.put(name, new Value(name, t.unsafeBuffer().duplicate().order(ByteOrder.nativeOrder()), t.dtype(),
                         t.shape().dims()));
             }
@@ -258,7 +232,7 @@ public final class EmulatedPlanModel implements CompiledModel {
             KernelStepRunner.run(k, name -> values.get(name).device(), new KernelStepRunner.Memory() {
                 @Override
                 public DeviceTensor output(String name, ScalarType type, long[] shape) {
-                    DType dtype = dtypeOf(type, name);
+                    DType dtype = KernelStepRunner.dtype(type, name);
                     ByteBuffer data;
                     if (modelOutputs.contains(name)) {
                         Tensor t = Tensor.allocate(dtype, Shape.of(shape));
@@ -306,16 +280,7 @@ public final class EmulatedPlanModel implements CompiledModel {
                 temporaries.add(b);
                 return b.buffer().duplicate().order(ByteOrder.nativeOrder());
             }
-            ArenaSlot slot = slots.get(name);
-            if (slot == null) {
-                throw new ModelException("partition plan " + planFile + ": '" + name + "', written by step '" + step.id()
-                        + "', has no arena slot");
-            }
-            if (bytes > slot.bytes()) {
-                throw new ModelException("partition plan " + planFile + ": '" + name + "' (written by step '" + step.id() + "') needs "
-                        + bytes + " bytes, more than the " + slot.bytes() + " its arena slot was planned with from the plan's "
-                        + "bounds; rebuild the plan with larger bounds");
-            }
+            ArenaSlot slot = slots.require(name, bytes, step);
             return slice(arena.buffer(), slot.offset(), slot.bytes());
         }
 
@@ -363,18 +328,6 @@ public final class EmulatedPlanModel implements CompiledModel {
             s[i] = d.size();
         }
         return s;
-    }
-
-    private static DType dtypeOf(ScalarType t, String tensor) {
-        return switch (t) {
-            case FLOAT -> DType.FLOAT32;
-            case FLOAT16 -> DType.FLOAT16;
-            case INT8 -> DType.INT8;
-            case UINT8 -> DType.UINT8;
-            case INT32 -> DType.INT32;
-            case INT64 -> DType.INT64;
-            case DOUBLE -> throw new ModelException("tensor '" + tensor + "' is double, which Javelin tensors do not carry");
-        };
     }
 
     @Override

@@ -60,6 +60,19 @@ public final class KernelStepRunner {
         };
     }
 
+    /** The runtime type for a kernel element type (the inverse of {@link #scalarType}). */
+    public static DType dtype(ScalarType t, String tensor) {
+        return switch (t) {
+            case FLOAT -> DType.FLOAT32;
+            case FLOAT16 -> DType.FLOAT16;
+            case INT8 -> DType.INT8;
+            case UINT8 -> DType.UINT8;
+            case INT32 -> DType.INT32;
+            case INT64 -> DType.INT64;
+            case DOUBLE -> throw new ModelException("tensor '" + tensor + "' is double, which Javelin tensors do not carry");
+        };
+    }
+
     /**
      * Runs {@code step}.
      *

@@ -157,6 +157,32 @@ public record PartitionPlan(int schema, String source, String prefer, List<Strin
         }
     }
 
+    /**
+     * The bytes of the plan's constants file, checked to hold every constant; empty when the plan has no constants.
+     *
+     * @param dir the folder of the plan file
+     * @throws ModelException if the file cannot be read or is too short for a constant
+     */
+    public byte[] readConstants(Path dir) {
+        if (constants.isEmpty()) {
+            return new byte[0];
+        }
+        Path file = dir.resolve(constantsFile);
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new ModelException("cannot read the plan's constants " + file + ": " + e.getMessage(), e);
+        }
+        for (PlanConstant c : constants) {
+            if (c.offset() + c.bytes() > bytes.length) {
+                throw new ModelException("constant '" + c.name() + "' lies beyond the end of " + file + " (" + bytes.length
+                        + " bytes): truncated file?");
+            }
+        }
+        return bytes;
+    }
+
     /** The tensor named {@code name}. */
     public Optional<PlanTensor> tensor(String name) {
         return tensors.stream().filter(t -> t.name().equals(name)).findFirst();

@@ -3,6 +3,8 @@ package dev.javelin.runtime.plan;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.javelin.runtime.DType;
+import dev.javelin.runtime.InvalidInputException;
+import dev.javelin.runtime.Tensor;
 import dev.javelin.runtime.TensorInfo;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,5 +54,23 @@ public record PlanTensor(String name, String dtype, List<PlanDim> shape, Long ma
     public String toString() {
         return name + ": " + dtype + shape.stream().map(PlanDim::toString).collect(Collectors.joining(", ", "[", "]"))
                 + (maxBytes == null ? "" : " (<= " + maxBytes + " B)");
+    }
+
+    /**
+     * Checks the caller's tensor for this plan input: present, and within the bytes the plan was made for.
+     *
+     * @return {@code t}
+     * @throws InvalidInputException naming the input if {@code t} is null or larger than {@link #maxBytes()}
+     */
+    public Tensor requireInput(Tensor t) {
+        if (t == null) {
+            throw new InvalidInputException(name, "missing input '" + name + "'");
+        }
+        if (maxBytes != null && t.byteSize() > maxBytes) {
+            throw new InvalidInputException(name, "input '" + name + "' " + t.dtype() + t.shape() + " holds " + t.byteSize()
+                    + " bytes, more than the " + maxBytes + " the plan was made for (its bounds): rebuild the plan with larger "
+                    + "bounds");
+        }
+        return t;
     }
 }

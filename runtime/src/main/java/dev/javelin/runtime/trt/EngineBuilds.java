@@ -9,11 +9,10 @@ import dev.javelin.bindings.trt.TrtNetwork;
 import dev.javelin.bindings.trt.TrtTensorInfo;
 import dev.javelin.runtime.ModelException;
 import dev.javelin.runtime.ModelSignature;
+import dev.javelin.runtime.bundle.AtomicFiles;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -115,17 +114,7 @@ final class EngineBuilds {
         try {
             Path dir = file.toAbsolutePath().getParent();
             Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-            try {
-                Files.write(tmp, built.timingCache());
-                try {
-                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            AtomicFiles.write(file, built.timingCache());
         } catch (IOException e) {
             LOG.warn("cannot save the TensorRT timing cache {}: {}", file, e.toString());
             return start + "; not saved: " + e.getMessage();

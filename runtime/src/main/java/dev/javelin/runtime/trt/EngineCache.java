@@ -8,11 +8,10 @@ import dev.javelin.runtime.DType;
 import dev.javelin.runtime.ModelSignature;
 import dev.javelin.runtime.SessionOptions;
 import dev.javelin.runtime.TensorInfo;
+import dev.javelin.runtime.bundle.AtomicFiles;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -144,23 +143,9 @@ public final class EngineCache {
         root.set("signature", writeSignature(signature));
         root.set("profile", writeProfile(profile));
         Path planFile = planFile(key);
-        writeAtomically(planFile, plan);
-        writeAtomically(metaFile(key), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+        AtomicFiles.write(planFile, plan);
+        AtomicFiles.write(metaFile(key), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
         return planFile;
-    }
-
-    private static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
     }
 
     private static ObjectNode writeSignature(ModelSignature s) {

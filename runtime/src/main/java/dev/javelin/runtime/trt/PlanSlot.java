@@ -9,13 +9,12 @@ import dev.javelin.kernels.DeviceTensor;
 import dev.javelin.kernels.LaunchPlan;
 import dev.javelin.kernels.ScalarType;
 import dev.javelin.runtime.DType;
-import dev.javelin.runtime.InvalidInputException;
-import dev.javelin.runtime.ModelException;
 import dev.javelin.runtime.NativeFailureException;
 import dev.javelin.runtime.Result;
 import dev.javelin.runtime.Shape;
 import dev.javelin.runtime.Tensor;
 import dev.javelin.runtime.plan.ArenaSlot;
+import dev.javelin.runtime.plan.ArenaSlots;
 import dev.javelin.runtime.plan.EngineSegment;
 import dev.javelin.runtime.plan.KernelNode;
 import dev.javelin.runtime.plan.KernelStepRunner;
@@ -67,7 +66,7 @@ final class PlanSlot implements AutoCloseable {
     private final CudaStream stream;
     private final Map<String, TrtExecutionContext> contexts = new LinkedHashMap<>();
     private final DeviceBuffer arena;
-    private final Map<String, ArenaSlot> slots = new HashMap<>();
+    private final ArenaSlots slots;
     private final Map<String, DeviceStaging> staging = new HashMap<>();
     private final Set<String> modelOutputs;
     private final Map<String, PlanTensor> tensors;
@@ -87,7 +86,6 @@ final class PlanSlot implements AutoCloseable {
             }
             if (plan.arena() != null) {
                 a = DeviceBuffer.allocate(context, Math.max(1, plan.arena().sizeBytes()));
-                plan.arena().slots().forEach(s -> slots.put(s.tensor(), s));
             }
         } catch (RuntimeException e) {
             contexts.values().forEach(TrtExecutionContext::close);
@@ -95,21 +93,14 @@ final class PlanSlot implements AutoCloseable {
             throw e;
         }
         this.arena = a;
+        this.slots = new ArenaSlots(model.planFile(), plan.arena());
     }
 
     Result run(Map<String, Tensor> inputs) {
         context.makeCurrent();
         Map<String, DeviceValue> values = new HashMap<>();
         for (String name : plan.inputs()) {
-            Tensor t = inputs.get(name);
-            if (t == null) {
-                throw new InvalidInputException(name, "missing input '" + name + "'");
-            }
-            PlanTensor info = tensors.get(name);
-            if (info.maxBytes() != null && t.byteSize() > info.maxBytes()) {
-                throw new InvalidInputException(name, "input '" + name + "' " + t.dtype() + t.shape() + " holds " + t.byteSize()
-                        + " bytes, more than the " + info.maxBytes() + " the plan was made for: rebuild the plan with larger bounds");
-            }
+            Tensor t = tensors.get(name).requireInput(inputs.get(name));
             DeviceStaging s = stage(name, t.byteSize());
             if (t.byteSize() > 0) {
                 s.host().buffer().put(t.unsafeBuffer().duplicate());
@@ -199,7 +190,7 @@ final class PlanSlot implements AutoCloseable {
         KernelStepRunner.run(k, name -> values.get(name).device(), new KernelStepRunner.Memory() {
             @Override
             public DeviceTensor output(String name, ScalarType type, long[] shape) {
-                DeviceValue v = place(name, dtypeOf(type, name), shape, k);
+                DeviceValue v = place(name, KernelStepRunner.dtype(type, name), shape, k);
                 values.put(name, v);
                 return v.device();
             }
@@ -263,16 +254,7 @@ final class PlanSlot implements AutoCloseable {
             DeviceStaging s = stage(name, bytes);
             return new DeviceValue(name, s.device(), 0, s.device().bytes(), DType.UINT8, new long[] {s.device().bytes()});
         }
-        ArenaSlot slot = slots.get(name);
-        if (slot == null) {
-            throw new ModelException("partition plan " + model.planFile() + ": '" + name + "', written by step '" + step.id()
-                    + "', has no arena slot");
-        }
-        if (bytes > slot.bytes()) {
-            throw new ModelException("partition plan " + model.planFile() + ": '" + name + "' (written by step '" + step.id()
-                    + "') needs " + bytes + " bytes, more than the " + slot.bytes() + " its arena slot was planned with from the "
-                    + "plan's bounds; rebuild the plan with larger bounds");
-        }
+        ArenaSlot slot = slots.require(name, bytes, step);
         return new DeviceValue(name, arena, slot.offset(), slot.bytes(), DType.UINT8, new long[] {slot.bytes()});
     }
 
@@ -280,18 +262,6 @@ final class PlanSlot implements AutoCloseable {
         DeviceStaging s = staging.computeIfAbsent(name, n -> new DeviceStaging(context));
         s.ensure(bytes);
         return s;
-    }
-
-    private static DType dtypeOf(ScalarType t, String tensor) {
-        return switch (t) {
-            case FLOAT -> DType.FLOAT32;
-            case FLOAT16 -> DType.FLOAT16;
-            case INT8 -> DType.INT8;
-            case UINT8 -> DType.UINT8;
-            case INT32 -> DType.INT32;
-            case INT64 -> DType.INT64;
-            case DOUBLE -> throw new ModelException("tensor '" + tensor + "' is double, which Javelin tensors do not carry");
-        };
     }
 
     /** Frees staging buffers, the arena, the execution contexts, then the stream; the caller has synchronised. */

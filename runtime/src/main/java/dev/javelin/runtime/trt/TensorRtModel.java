@@ -26,8 +26,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,11 +46,9 @@ final class TensorRtModel implements CompiledModel {
     private final ModelSignature signature;
     private final OptimizationProfile profile;
     private final String description;
-    private final Semaphore permits;
     private final ScratchArena scratch;
     private final boolean zeroCopy;
-    private final ConcurrentLinkedDeque<ExecutionSlot> idle = new ConcurrentLinkedDeque<>();
-    private final List<ExecutionSlot> slots = new ArrayList<>();
+    private final SlotPool<ExecutionSlot> slots;
 
     private TensorRtModel(CudaContext context, TrtRuntime runtime, TrtEngine engine, ModelSignature signature,
                           OptimizationProfile profile, String description, int contexts, boolean zeroCopy) {
@@ -62,10 +58,10 @@ final class TensorRtModel implements CompiledModel {
         this.signature = signature;
         this.profile = profile;
         this.description = description;
-        this.permits = new Semaphore(contexts);
         this.zeroCopy = zeroCopy;
         this.scratch = new ScratchArena(context, description,
                 ScratchArena.chunkBytesFor(engine.deviceMemorySize(), contexts));
+        this.slots = new SlotPool<>(contexts, () -> new ExecutionSlot(context, engine, scratch), "TensorRT execution slot");
     }
 
     /** Builds (or loads from the cache) and deserialises the engine of {@code model} on {@code device}. */
@@ -136,13 +132,13 @@ final class TensorRtModel implements CompiledModel {
             return new TensorRtModel(ctx, runtime, engine, entry.signature(), entry.profile(), description, options.contexts(),
                     zeroCopy);
         } catch (NativeCallException e) {
-            closeQuietly(engine, runtime, ctx);
+            Closing.quietly(LOG, engine, runtime, ctx);
             throw new NativeFailureException(e.getMessage(), e);
         } catch (NativeLibraryUnavailableException e) {
-            closeQuietly(engine, runtime, ctx);
+            Closing.quietly(LOG, engine, runtime, ctx);
             throw new BackendUnavailableException("tensorrt", e.getMessage(), e);
         } catch (RuntimeException e) {
-            closeQuietly(engine, runtime, ctx);
+            Closing.quietly(LOG, engine, runtime, ctx);
             throw e;
         }
     }
@@ -184,30 +180,7 @@ final class TensorRtModel implements CompiledModel {
 
     @Override
     public Result run(Map<String, Tensor> inputs) {
-        permits.acquireUninterruptibly();
-        ExecutionSlot slot = null;
-        try {
-            slot = idle.poll();
-            if (slot == null) {
-                slot = newSlot();
-            }
-            return slot.run(signature.inputs(), signature.outputs(), profile, inputs);
-        } catch (NativeCallException e) {
-            throw new NativeFailureException(e.getMessage(), e);
-        } finally {
-            if (slot != null) {
-                idle.push(slot);
-            }
-            permits.release();
-        }
-    }
-
-    private ExecutionSlot newSlot() {
-        ExecutionSlot s = new ExecutionSlot(context, engine, scratch);
-        synchronized (slots) {
-            slots.add(s);
-        }
-        return s;
+        return slots.run(slot -> slot.run(signature.inputs(), signature.outputs(), profile, inputs));
     }
 
     @Override
@@ -222,31 +195,8 @@ final class TensorRtModel implements CompiledModel {
         } catch (RuntimeException e) {
             LOG.warn("cannot make the CUDA context current to close {}: {}", description, e.toString());
         }
-        synchronized (slots) {
-            for (int i = slots.size() - 1; i >= 0; i--) {
-                try {
-                    slots.get(i).close();
-                } catch (RuntimeException e) {
-                    LOG.warn("closing a TensorRT execution slot failed: {}", e.toString());
-                }
-            }
-            slots.clear();
-        }
-        idle.clear();
-        closeQuietly(scratch, engine, runtime, context);
-    }
-
-    private static void closeQuietly(AutoCloseable... resources) {
-        for (AutoCloseable r : resources) {
-            if (r == null) {
-                continue;
-            }
-            try {
-                r.close();
-            } catch (Exception e) {
-                LOG.warn("closing {} failed: {}", r, e.toString());
-            }
-        }
+        slots.close(LOG);
+        Closing.quietly(LOG, scratch, engine, runtime, context);
     }
 
     @Override

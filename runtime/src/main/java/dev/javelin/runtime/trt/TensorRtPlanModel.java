@@ -19,12 +19,9 @@ import dev.javelin.runtime.Tensor;
 import dev.javelin.runtime.plan.EngineSegment;
 import dev.javelin.runtime.plan.KernelNode;
 import dev.javelin.runtime.plan.PartitionPlan;
-import dev.javelin.runtime.plan.PlanConstant;
 import dev.javelin.runtime.plan.PlanTensor;
 import dev.javelin.runtime.spi.CompiledModel;
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,8 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,9 +52,7 @@ final class TensorRtPlanModel implements CompiledModel {
     private final DeviceBuffer constants;
     private final ModelSignature signature;
     private final String description;
-    private final Semaphore permits;
-    private final ConcurrentLinkedDeque<PlanSlot> idle = new ConcurrentLinkedDeque<>();
-    private final List<PlanSlot> slots = new ArrayList<>();
+    private final SlotPool<PlanSlot> slots;
 
     private TensorRtPlanModel(PartitionPlan plan, Path planFile, CudaContext context, Map<String, TensorRtModel> segments,
                               KernelModules modules, DeviceBuffer constants, String description, int contexts) {
@@ -73,7 +66,7 @@ final class TensorRtPlanModel implements CompiledModel {
         this.signature = new ModelSignature(plan.inputs().stream().map(n -> tensors.get(n).info()).toList(),
                 plan.outputs().stream().map(n -> tensors.get(n).info()).toList());
         this.description = description;
-        this.permits = new Semaphore(contexts);
+        this.slots = new SlotPool<>(contexts, () -> new PlanSlot(this), "plan run slot");
     }
 
     /**
@@ -128,18 +121,7 @@ final class TensorRtPlanModel implements CompiledModel {
         if (plan.constants().isEmpty()) {
             return null;
         }
-        Path file = dir.resolve(plan.constantsFile());
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new ModelException("cannot read the plan's constants " + file + ": " + e.getMessage(), e);
-        }
-        for (PlanConstant c : plan.constants()) {
-            if (c.offset() + c.bytes() > bytes.length) {
-                throw new ModelException("constant '" + c.name() + "' lies beyond the end of " + file + ": truncated file?");
-            }
-        }
+        byte[] bytes = plan.readConstants(dir);
         DeviceBuffer d = DeviceBuffer.allocate(ctx, Math.max(1, bytes.length));
         ByteBuffer host = ByteBuffer.allocateDirect(bytes.length);
         host.put(bytes).flip();
@@ -188,25 +170,7 @@ final class TensorRtPlanModel implements CompiledModel {
 
     @Override
     public Result run(Map<String, Tensor> inputs) {
-        permits.acquireUninterruptibly();
-        PlanSlot slot = null;
-        try {
-            slot = idle.poll();
-            if (slot == null) {
-                slot = new PlanSlot(this);
-                synchronized (slots) {
-                    slots.add(slot);
-                }
-            }
-            return slot.run(inputs);
-        } catch (NativeCallException e) {
-            throw new NativeFailureException(e.getMessage(), e);
-        } finally {
-            if (slot != null) {
-                idle.push(slot);
-            }
-            permits.release();
-        }
+        return slots.run(slot -> slot.run(inputs));
     }
 
     @Override
@@ -221,17 +185,7 @@ final class TensorRtPlanModel implements CompiledModel {
         } catch (RuntimeException e) {
             LOG.warn("cannot make the CUDA context current to close {}: {}", planFile, e.toString());
         }
-        synchronized (slots) {
-            for (int i = slots.size() - 1; i >= 0; i--) {
-                try {
-                    slots.get(i).close();
-                } catch (RuntimeException e) {
-                    LOG.warn("closing a plan run slot failed: {}", e.toString());
-                }
-            }
-            slots.clear();
-        }
-        idle.clear();
+        slots.close(LOG);
         closeAll(constants, modules, segments, context);
     }
 
@@ -244,16 +198,7 @@ final class TensorRtPlanModel implements CompiledModel {
             all.add(segs.get(i));
         }
         all.add(ctx);
-        for (AutoCloseable c : all) {
-            if (c == null) {
-                continue;
-            }
-            try {
-                c.close();
-            } catch (Exception e) {
-                LOG.warn("closing {} failed: {}", c, e.toString());
-            }
-        }
+        Closing.quietly(LOG, all);
     }
 
     @Override
