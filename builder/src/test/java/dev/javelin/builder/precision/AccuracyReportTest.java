@@ -175,11 +175,13 @@ class AccuracyReportTest {
     }
 
     @Test
-    void foldersAreRefusedUntilBundlesExist() throws Exception {
+    void bundleFoldersAreAcceptedOtherFoldersAndMissingFilesAreNot() throws Exception {
         Path bundle = Files.createDirectories(tmp.resolve("bundle"));
         Files.writeString(bundle.resolve("manifest.json"), "{}");
-        ModelException e = assertThrows(ModelException.class, () -> CompareModel.of(bundle));
-        assertTrue(e.getMessage().contains("is an engine bundle") && e.getMessage().contains("not supported"), e.getMessage());
+        assertEquals(bundle.toString(), CompareModel.of(bundle).label(), "a bundle folder is a model to compare");
+        Path plain = Files.createDirectories(tmp.resolve("plain"));
+        ModelException folder = assertThrows(ModelException.class, () -> CompareModel.of(plain));
+        assertTrue(folder.getMessage().contains("is a folder without manifest.json"), folder.getMessage());
         ModelException missing = assertThrows(ModelException.class, () -> CompareModel.of(tmp.resolve("nope.onnx")));
         assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
     }
