@@ -44,7 +44,7 @@ public interface Lane extends AutoCloseable {
     /**
      * How long {@code stage} took in the last {@link #run()}, measured on the device (CUDA events), or -1 when
      * this backend does not time stages (host backends: there is no copy, and compute is the whole run).
-     * Reading it allocates nothing, so the executor's per-request metrics can use it.
+     * Device backends read their timers only when asked (once per run), so a run that nobody times pays nothing.
      */
     default long lastStageNanos(Stage stage) {
         return -1;

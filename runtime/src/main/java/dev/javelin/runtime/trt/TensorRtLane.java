@@ -48,6 +48,8 @@ final class TensorRtLane implements Lane {
     /** Recorded before the input copies, after them, after inference and after the output copies. */
     private final CudaEvent[] marks = new CudaEvent[4];
     private final long[] stageNanos = {-1, -1, -1};
+    /** Whether {@link #stageNanos} still holds an earlier run's times: read from the events only when asked. */
+    private boolean stageTimesStale;
     private final GraphReplay<CudaGraph> replay;
     private boolean closed;
 
@@ -170,9 +172,7 @@ final class TensorRtLane implements Lane {
         try {
             context.makeCurrent();
             replay.run();
-            for (int i = 0; i < stageNanos.length; i++) {
-                stageNanos[i] = Math.round(CudaEvent.elapsedMillis(marks[i], marks[i + 1]) * 1e6);
-            }
+            stageTimesStale = true;
         } catch (NativeCallException e) {
             throw new NativeFailureException(e.getMessage(), e);
         }
@@ -199,6 +199,18 @@ final class TensorRtLane implements Lane {
 
     @Override
     public long lastStageNanos(Stage stage) {
+        if (stageTimesStale) {
+            // Three driver calls (through JNA, each allocating its argument array) that a run does not need: only
+            // callers that read the times pay for them.
+            try {
+                for (int i = 0; i < stageNanos.length; i++) {
+                    stageNanos[i] = Math.round(CudaEvent.elapsedMillis(marks[i], marks[i + 1]) * 1e6);
+                }
+            } catch (NativeCallException e) {
+                throw new NativeFailureException(e.getMessage(), e);
+            }
+            stageTimesStale = false;
+        }
         return stageNanos[stage.ordinal()];
     }
 
@@ -208,6 +220,7 @@ final class TensorRtLane implements Lane {
             return;
         }
         closed = true;
+        stageTimesStale = false; // the events go with the lane; the last times read (or -1) remain
         try {
             stream.synchronize();
         } catch (RuntimeException e) {
