@@ -55,18 +55,23 @@ public final class Result implements AutoCloseable {
      * @throws NoSuchElementException naming the outputs that exist
      */
     public Tensor get(String name) {
-        int i = indexOf(name);
-        if (i < 0) {
-            throw new NoSuchElementException("no output '" + name + "'; outputs are " + asMap().keySet());
-        }
-        return tensors[i];
+        return tensors[require(name)];
     }
 
     /** Removes an output from this result; the caller now owns it. */
     public Tensor take(String name) {
-        Tensor t = get(name);
-        tensors[indexOf(name)] = null;
+        int i = require(name);
+        Tensor t = tensors[i];
+        tensors[i] = null;
         return t;
+    }
+
+    private int require(String name) {
+        int i = indexOf(name);
+        if (i < 0) {
+            throw new NoSuchElementException("no output '" + name + "'; outputs are " + asMap().keySet());
+        }
+        return i;
     }
 
     /** All outputs still held, by name, in model order (a read-only snapshot). */

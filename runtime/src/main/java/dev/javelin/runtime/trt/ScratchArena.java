@@ -24,11 +24,12 @@ final class ScratchArena implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ScratchArena.class);
     static final long ALIGNMENT = 256;
 
-    private record Chunk(DeviceBuffer memory, OffsetAllocator ranges) {
+    /** One device allocation and the ranges handed out of it. */
+    record Chunk(DeviceBuffer memory, OffsetAllocator ranges) {
     }
 
-    /** A leased range; give it back with {@link #release}. */
-    record Lease(long address, long bytes, Object chunk, long offset) {
+    /** A leased range of {@code chunk} at {@code offset}; give it back with {@link #release}. */
+    record Lease(long address, long bytes, Chunk chunk, long offset) {
     }
 
     private final CudaContext context;
@@ -72,7 +73,7 @@ final class ScratchArena implements AutoCloseable {
     }
 
     synchronized void release(Lease lease) {
-        ((Chunk) lease.chunk()).ranges().free(lease.offset());
+        lease.chunk().ranges().free(lease.offset());
     }
 
     /** Device bytes held, for logs and tests. */
