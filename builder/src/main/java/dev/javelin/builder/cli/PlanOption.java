@@ -29,6 +29,10 @@ import picocli.CommandLine.Option;
  * engine segments on ONNX Runtime CPU, kernel nodes on the kernels' host build — to check what the GPU would run.
  */
 final class PlanOption {
+    /** What MODEL may be for the commands that take this mixin. */
+    static final String MODEL_DESCRIPTION = "The .onnx model file, an engine bundle folder (javelin build), or a partition"
+            + " plan (plan.json or the folder holding it).";
+
     @Option(names = "--emulate-plan",
             description = {"Split the model around the ops TensorRT cannot build (engine segments + Javelin kernel nodes) and"
                     + " run that plan emulated on the CPU: segments on ONNX Runtime CPU, kernels on their host build. With"

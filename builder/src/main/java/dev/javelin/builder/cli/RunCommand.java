@@ -41,8 +41,7 @@ public final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx model file, an engine bundle folder "
-            + "(javelin build), or a partition plan (plan.json or the folder holding it).")
+    @Parameters(index = "0", paramLabel = "MODEL", description = PlanOption.MODEL_DESCRIPTION)
     Path model;
 
     @Mixin

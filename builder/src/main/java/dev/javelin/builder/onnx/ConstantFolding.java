@@ -283,17 +283,17 @@ public final class ConstantFolding {
         List<NodeProto> nodes = view.nodes();
         Set<Integer> cone = new HashSet<>();
         Set<String> initializers = new HashSet<>();
-        ArrayList<String> todo = new ArrayList<>(wanted);
+        ArrayList<String> pending = new ArrayList<>(wanted);
         Set<String> seen = new HashSet<>(wanted);
-        while (!todo.isEmpty()) {
-            String name = todo.remove(todo.size() - 1);
+        while (!pending.isEmpty()) {
+            String name = pending.remove(pending.size() - 1);
             Integer p = a.producers.get(name);
             if (p == null) {
                 initializers.add(name);
             } else if (cone.add(p)) {
                 for (String r : nodes.get(p).getInputList()) {
                     if (!r.isEmpty() && seen.add(r)) {
-                        todo.add(r);
+                        pending.add(r);
                     }
                 }
             }
