@@ -13,8 +13,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A model loaded on one backend. Thread-safe: any number of threads may call {@link #run} at once.
@@ -31,14 +29,11 @@ import java.util.concurrent.locks.LockSupport;
  * calls after that throw {@link SessionClosedException}.
  */
 public final class Session implements AutoCloseable {
-    /** Set in {@link #state} once close has begun; the low bits count runs in flight. */
-    private static final long CLOSED = 1L << 62;
-
     private final Path model;
     private final CompiledModel compiled;
     private final BackendKind backend;
     private final SessionOptions options;
-    private final AtomicLong state = new AtomicLong();
+    private final InFlightGate inFlight = new InFlightGate();
     private final List<Lane> lanes = new ArrayList<>();
 
     private Session(Path model, CompiledModel compiled, BackendKind backend, SessionOptions options) {
@@ -228,20 +223,18 @@ public final class Session implements AutoCloseable {
 
     /** Counts a call in, unless the session is closing. */
     private void enter() {
-        long s = state.incrementAndGet();
-        if ((s & CLOSED) != 0) {
-            exit();
+        if (!inFlight.enter()) {
             throw new SessionClosedException("session for " + model.getFileName() + " is closed");
         }
     }
 
     private void exit() {
-        state.decrementAndGet();
+        inFlight.exit();
     }
 
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
-        return (state.get() & CLOSED) != 0;
+        return inFlight.isClosing();
     }
 
     /**
@@ -250,15 +243,8 @@ public final class Session implements AutoCloseable {
      */
     @Override
     public void close() {
-        long s;
-        do {
-            s = state.get();
-            if ((s & CLOSED) != 0) {
-                return;
-            }
-        } while (!state.compareAndSet(s, s | CLOSED));
-        while ((state.get() & ~CLOSED) != 0) {
-            LockSupport.parkNanos(50_000);
+        if (!inFlight.closeAndDrain()) {
+            return;
         }
         synchronized (lanes) {
             for (int i = lanes.size() - 1; i >= 0; i--) {

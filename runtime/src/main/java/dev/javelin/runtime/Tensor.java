@@ -71,6 +71,23 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(dtype, shape, view, owner, null);
     }
 
+    /**
+     * As {@link #adopt}, but the tensor keeps {@code buffer} itself instead of a view of it: for a backend
+     * handing over a buffer object made for this one tensor, on a path where the extra view object per
+     * output showed up in the allocation profile. The buffer must be direct, in native order, at position 0
+     * with limit and capacity equal to the tensor's size, and no one else may move its position or limit.
+     */
+    public static Tensor adoptExclusive(ByteBuffer buffer, DType dtype, Shape shape, AutoCloseable owner) {
+        Objects.requireNonNull(buffer, "buffer");
+        long expected = byteSize(Objects.requireNonNull(dtype, "dtype"), Objects.requireNonNull(shape, "shape"));
+        if (!buffer.isDirect() || buffer.order() != ByteOrder.nativeOrder() || buffer.position() != 0
+                || buffer.limit() != buffer.capacity() || buffer.capacity() != expected) {
+            // Not the exclusive form: fall back to the checked path, which makes a view or explains what is wrong.
+            return adopt(buffer, dtype, shape, owner);
+        }
+        return new Tensor(dtype, shape, buffer, owner, null);
+    }
+
     /** A float32 tensor holding a copy of {@code values}. */
     public static Tensor of(float[] values, Shape shape) {
         Tensor t = allocateChecked(DType.FLOAT32, shape, values.length);

@@ -55,9 +55,9 @@ public final class SessionRunner implements AutoCloseable {
     private final ByteBuffer outputSlots;
     private final String[] outputDescriptions;
     // Outputs closed by their owners, waiting to be pinned again (see recycle()).
-    private final AtomicReferenceArray<Spare> spares;
+    private final AtomicReferenceArray<TensorValue> spares;
     // For each output pinned in the current run: the spare it came from (type, shape, data known), or null.
-    private final Spare[] pinnedSpares;
+    private final TensorValue[] pinnedSpares;
     /**
      * Outputs that are also graph inputs. ONNX Runtime answers such a fetch with the feed itself and leaves a
      * pre-allocated value for it unwritten, so pinning one would hand back stale memory from the second run on;
@@ -82,10 +82,6 @@ public final class SessionRunner implements AutoCloseable {
     private final Scratch.ValueRef outSlot = new Scratch.ValueRef();
     private volatile boolean closed;
 
-    /** An output value owned by this runner between runs, with everything needed to hand it out again. */
-    private record Spare(long value, ByteBuffer data, int elementType, long[] shape) {
-    }
-
     SessionRunner(InferenceSession session) {
         this.session = session;
         this.api = session.api();
@@ -104,7 +100,7 @@ public final class SessionRunner implements AutoCloseable {
         this.outputSlots = slotView(outputValues, Math.max(1, outputCount));
         this.outputDescriptions = session.outputs().stream().map(o -> "ORT output " + o.name()).toArray(String[]::new);
         this.spares = new AtomicReferenceArray<>(outputCount);
-        this.pinnedSpares = new Spare[outputCount];
+        this.pinnedSpares = new TensorValue[outputCount];
         this.passthrough = new boolean[outputCount];
         java.util.Set<String> inputNames = new java.util.HashSet<>();
         session.inputs().forEach(in -> inputNames.add(in.name()));
@@ -246,10 +242,10 @@ public final class SessionRunner implements AutoCloseable {
      */
     private boolean pinOutputs() {
         for (int j = 0; j < outputCount; j++) {
-            Spare sp = spares.get(j) == null ? null : spares.getAndSet(j, null);
+            TensorValue sp = spares.get(j) == null ? null : spares.getAndSet(j, null);
             if (passthrough[j]) {
                 if (sp != null) {
-                    releaseValue(sp.value);
+                    releaseValue(sp.rawValue());
                 }
                 pinnedSpares[j] = null;
                 outputAddr[j] = 0;
@@ -257,13 +253,13 @@ public final class SessionRunner implements AutoCloseable {
                 continue;
             }
             if (sp != null) {
-                if (sp.elementType == learnedTypes[j] && Arrays.equals(sp.shape, learnedShapes[j])) {
+                if (sp.elementType() == learnedTypes[j] && Arrays.equals(sp.rawShape(), learnedShapes[j])) {
                     pinnedSpares[j] = sp;
-                    outputAddr[j] = sp.value;
-                    outputSlots.putLong(8 * j, sp.value);
+                    outputAddr[j] = sp.rawValue();
+                    outputSlots.putLong(8 * j, sp.rawValue());
                     continue;
                 }
-                releaseValue(sp.value); // an older shape
+                releaseValue(sp.rawValue()); // an older shape
             }
             pinnedSpares[j] = null;
             OrtStatus s;
@@ -293,21 +289,23 @@ public final class SessionRunner implements AutoCloseable {
 
     /**
      * Called by a {@link TensorValue} this runner handed out, when its owner closes it (any thread): keeps
-     * the value for a later run instead of releasing it. Returns false if the runner does not take it
-     * (closed, not pinning, or a value for that output is already waiting); the caller then releases it.
+     * the value for a later run instead of releasing it. The closed object itself is kept as the record of
+     * the native value, its memory, type and shape (a separate record cost an allocation per run).
+     * Returns false if the runner does not take it (closed, not pinning, or a value for that output is
+     * already waiting); the caller then releases it.
      */
-    boolean recycle(int slot, long value, ByteBuffer data, int elementType, long[] shape) {
+    boolean recycle(int slot, TensorValue spent) {
         if (closed || !pinning) {
             return false;
         }
-        if (!spares.compareAndSet(slot, null, new Spare(value, data, elementType, shape))) {
+        if (!spares.compareAndSet(slot, null, spent)) {
             return false;
         }
         if (closed) {
             // close() may have drained the slots before our value landed: whoever takes it back releases it.
-            Spare back = spares.getAndSet(slot, null);
+            TensorValue back = spares.getAndSet(slot, null);
             if (back != null) {
-                releaseValue(back.value);
+                releaseValue(back.rawValue());
             }
         }
         return true;
@@ -341,10 +339,10 @@ public final class SessionRunner implements AutoCloseable {
         }
         outputAddr[index] = 0;
         outputSlots.putLong(8 * index, 0L);
-        Spare sp = pinnedSpares[index];
+        TensorValue sp = pinnedSpares[index];
         pinnedSpares[index] = null;
         TensorValue t = sp != null
-                ? TensorValue.known(outputDescriptions[index], api, v, sp.data, sp.elementType, sp.shape)
+                ? TensorValue.known(outputDescriptions[index], api, v, sp.rawData(), sp.elementType(), sp.rawShape())
                 : TensorValue.adopt(api, v, scratch, session.outputs().get(index).name());
         return t.recycleTo(this, index);
     }
@@ -398,9 +396,9 @@ public final class SessionRunner implements AutoCloseable {
         }
         closed = true;
         for (int j = 0; j < outputCount; j++) {
-            Spare sp = spares.getAndSet(j, null);
+            TensorValue sp = spares.getAndSet(j, null);
             if (sp != null) {
-                releaseValue(sp.value);
+                releaseValue(sp.rawValue());
             }
         }
         inputValues.close();

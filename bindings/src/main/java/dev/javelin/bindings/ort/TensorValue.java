@@ -42,12 +42,17 @@ public final class TensorValue extends NativeHandle {
     }
 
     /**
-     * Takes ownership of an ORT value whose type, shape and data are already known (no native call);
-     * {@code data} is a pristine buffer over its memory that this object keeps (a duplicate is exposed).
+     * Takes ownership of an ORT value whose type, shape and data are already known (no native call).
+     * {@code data} is the buffer of the closed value this one replaces (see {@link SessionRunner#recycle}):
+     * it is taken over as is when its position and limit are untouched, as the {@link #data()} contract
+     * asks of its users; its former owners are closed and never read it again. Else a fresh view is made.
      */
     static TensorValue known(String description, OrtApi api, long value, ByteBuffer data, int elementType, long[] shape) {
-        ByteBuffer view = data.duplicate();
-        view.clear();
+        ByteBuffer view = data;
+        if (data.position() != 0 || data.limit() != data.capacity()) {
+            view = data.duplicate();
+            view.clear();
+        }
         return new TensorValue(description, api, value, view.order(ByteOrder.nativeOrder()), elementType, shape, null);
     }
 
@@ -128,7 +133,11 @@ public final class TensorValue extends NativeHandle {
         return new TensorValue("ORT output " + name, api, value, buf, m.elementType(), m.shape(), null);
     }
 
-    /** The data: a direct native-order buffer, position 0, limit = byte size; invalid after close. */
+    /**
+     * The data: a direct native-order buffer, position 0, limit = byte size; invalid after close. The buffer
+     * object is this value's own (made for it alone): it may be handed to one owner as is, but nobody may
+     * move its position or limit while others read it (take a duplicate for that).
+     */
     public ByteBuffer data() {
         checkOpen();
         return data;
@@ -159,9 +168,32 @@ public final class TensorValue extends NativeHandle {
         return value;
     }
 
+    /**
+     * Whether the shape is exactly {@code dims}, compared without copying (callers on the per-run path
+     * use it to reuse a shape object they made for an earlier output).
+     */
+    public boolean hasShape(long[] dims) {
+        return Arrays.equals(shape, dims);
+    }
+
+    // For a runner holding this value after its owner closed it (see SessionRunner.recycle): the native
+    // value, the buffer over its memory (position and limit may have been moved: use its capacity), the
+    // shape array (never changed after construction).
+    long rawValue() {
+        return value;
+    }
+
+    ByteBuffer rawData() {
+        return data;
+    }
+
+    long[] rawShape() {
+        return shape;
+    }
+
     @Override
     protected void release() {
-        if (recycler != null && recycler.recycle(recycleSlot, value, data, elementType, shape)) {
+        if (recycler != null && recycler.recycle(recycleSlot, this)) {
             return; // the runner owns the value again and will pin it as the output of a later run
         }
         // ReleaseValue: drops this reference; the caller's memory (wrap) is never freed here.

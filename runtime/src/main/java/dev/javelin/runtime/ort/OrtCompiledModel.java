@@ -51,7 +51,8 @@ final class OrtCompiledModel implements CompiledModel {
         this.inputNames = signature.inputNames().toArray(String[]::new);
         this.outputNames = signature.outputNames().toArray(String[]::new);
         this.outputTypes = signature.outputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
-        this.runners = new RunnerPool(instances, Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
+        this.runners = new RunnerPool(instances, Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
+                inputNames.length, outputNames.length);
     }
 
     /** A model held in exactly one session; takes ownership of {@code session}, closes it if the model cannot be described. */
@@ -136,14 +137,14 @@ final class OrtCompiledModel implements CompiledModel {
                 if (t == null) {
                     throw new InvalidInputException(inputNames[i], "missing input '" + inputNames[i] + "'");
                 }
-                r.setInput(i, t.unsafeBuffer(), t.dtype().onnxType(), t.shape().dims());
+                r.setInput(i, t.unsafeBuffer(), t.dtype().onnxType(), pooled.inputDims(i, t.shape()));
             }
             r.run(null);
             Tensor[] out = new Tensor[outputNames.length];
             try {
                 for (int j = 0; j < outputNames.length; j++) {
                     TensorValue v = r.takeOutput(j);
-                    out[j] = adopt(v, outputTypes[j], outputNames[j]);
+                    out[j] = adopt(v, outputTypes[j], outputNames[j], pooled, j);
                 }
             } catch (RuntimeException e) {
                 for (Tensor t : out) {
@@ -159,6 +160,21 @@ final class OrtCompiledModel implements CompiledModel {
         } finally {
             r.clear();
             runners.release(pooled);
+        }
+    }
+
+    /** As {@link #adopt(TensorValue, DType, String)}, with the shape object cached by the runner and no extra buffer view. */
+    private static Tensor adopt(TensorValue v, DType expected, String name, RunnerPool.Pooled pooled, int j) {
+        try {
+            if (v.elementType() != expected.onnxType()) {
+                throw new NativeFailureException("output '" + name + "' came back as "
+                        + Ort.elementTypeName(v.elementType()) + " but the model declares " + expected);
+            }
+            // data(): the value's own buffer object, made for this output alone (position 0, capacity = size).
+            return Tensor.adoptExclusive(v.data(), expected, pooled.outputShape(j, v), v);
+        } catch (RuntimeException e) {
+            v.close();
+            throw e;
         }
     }
 

@@ -21,7 +21,7 @@ class RunnerPoolTest {
         SessionConfig config = OrtBackendSupport.config(OrtInstancesTest.cpu(2));
         PrepackedWeights shared = PrepackedWeights.create();
         ModelInstances instances = new ModelInstances(model, OrtBackendSupport.open(model, config, shared), config, shared, 2);
-        RunnerPool pool = new RunnerPool(instances, 4);
+        RunnerPool pool = new RunnerPool(instances, 4, 1, 1);
         try {
             RunnerPool.Pooled a = pool.acquire();
             RunnerPool.Pooled b = pool.acquire();
