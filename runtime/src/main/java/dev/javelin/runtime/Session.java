@@ -195,6 +195,26 @@ public final class Session implements AutoCloseable {
      * @throws InvalidInputException if a shape is missing or does not fit the signature
      */
     public Lane newLane(Map<String, Shape> inputShapes) {
+        return openLane(null, inputShapes);
+    }
+
+    /**
+     * Opens a lane that the caller runs in turns with {@code sibling} (a lane of this session), never at
+     * the same time, as the two lanes of a state ping-pong are. On ONNX Runtime it is placed on the same
+     * model instance as {@code sibling}: lanes are otherwise spread over instances for concurrent callers,
+     * and a ping-pong pair alternating between two ONNX Runtime sessions ran each frame with colder caches
+     * (Silero VAD: 4-8 us more per frame than one lane).
+     *
+     * @throws IllegalArgumentException if {@code sibling} is not an open lane of this session
+     */
+    public Lane newLaneBeside(Lane sibling, Map<String, Shape> inputShapes) {
+        if (!(sibling instanceof GuardedLane g) || g.session() != this) {
+            throw new IllegalArgumentException("sibling must be a lane opened by this session");
+        }
+        return openLane(g, inputShapes);
+    }
+
+    private Lane openLane(GuardedLane sibling, Map<String, Shape> inputShapes) {
         enter();
         try {
             for (String name : inputShapes.keySet()) {
@@ -211,7 +231,8 @@ public final class Session implements AutoCloseable {
                 }
                 InputValidator.checkShape(info, s);
             }
-            Lane lane = new GuardedLane(compiled.newLane(inputShapes));
+            Lane lane = new GuardedLane(sibling == null ? compiled.newLane(inputShapes)
+                    : compiled.newLaneBeside(sibling.inner(), inputShapes));
             synchronized (lanes) {
                 lanes.add(lane);
             }
@@ -262,6 +283,15 @@ public final class Session implements AutoCloseable {
 
         GuardedLane(Lane inner) {
             this.inner = inner;
+        }
+
+        Session session() {
+            return Session.this;
+        }
+
+        Lane inner() {
+            checkLane();
+            return inner;
         }
 
         @Override

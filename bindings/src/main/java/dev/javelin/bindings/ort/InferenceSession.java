@@ -24,16 +24,18 @@ import org.bytedeco.onnxruntime.OrtTypeInfo;
 public final class InferenceSession extends NativeHandle {
     private final OrtApi api;
     private final OrtSession session;
+    private final boolean trimArenaAfterFirstRun;
     private final List<ValueInfo> inputs;
     private final List<ValueInfo> outputs;
     // Native arrays of the names, built once and read (never written) by concurrent Run calls.
     final PointerPointer<BytePointer> inputNames;
     final PointerPointer<BytePointer> outputNames;
 
-    private InferenceSession(String description, OrtApi api, OrtSession session) {
+    private InferenceSession(String description, OrtApi api, OrtSession session, boolean trimArenaAfterFirstRun) {
         super(description);
         this.api = api;
         this.session = session;
+        this.trimArenaAfterFirstRun = trimArenaAfterFirstRun;
         try {
             this.inputs = readInfo(true);
             this.outputs = readInfo(false);
@@ -62,7 +64,7 @@ public final class InferenceSession extends NativeHandle {
         } catch (RuntimeException e) {
             throw Ort.wrap(call, e);
         }
-        return new InferenceSession("ORT session " + model.getFileName(), api, s);
+        return new InferenceSession("ORT session " + model.getFileName(), api, s, config.trimsArenaAfterFirstRun());
     }
 
     /**
@@ -84,7 +86,7 @@ public final class InferenceSession extends NativeHandle {
         } catch (RuntimeException e) {
             throw Ort.wrap(call, e);
         }
-        return new InferenceSession("ORT session " + model.getFileName(), api, s);
+        return new InferenceSession("ORT session " + model.getFileName(), api, s, config.trimsArenaAfterFirstRun());
     }
 
     /** Loads a model from bytes (used for small probe models); the caller owns the result. */
@@ -99,7 +101,7 @@ public final class InferenceSession extends NativeHandle {
         } catch (RuntimeException e) {
             throw Ort.wrap(call, e);
         }
-        return new InferenceSession("ORT session " + name, api, s);
+        return new InferenceSession("ORT session " + name, api, s, config.trimsArenaAfterFirstRun());
     }
 
     private List<ValueInfo> readInfo(boolean input) {
@@ -182,7 +184,15 @@ public final class InferenceSession extends NativeHandle {
     /** A runner for {@code Run} calls by one thread at a time; the caller owns it. */
     public SessionRunner newRunner() {
         checkOpen();
-        return new SessionRunner(this);
+        return new SessionRunner(this).trimArenaAfterFirstRun(trimArenaAfterFirstRun);
+    }
+
+    /**
+     * Whether first runs of a new input shape should use {@link RunConfig#shrinkingCpuArena()} (arena and
+     * memory pattern both on); runners do it themselves, other callers (bindings) may ask here.
+     */
+    public boolean trimsArenaAfterFirstRun() {
+        return trimArenaAfterFirstRun;
     }
 
     /** A new IoBinding on this session; the caller owns it and must close it before the session. */

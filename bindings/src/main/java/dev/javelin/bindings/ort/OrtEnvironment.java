@@ -68,6 +68,39 @@ public final class OrtEnvironment {
         return env;
     }
 
+    private final Object sharedArenaLock = new Object();
+    private volatile boolean sharedArena;
+
+    /**
+     * Registers, once per process, a CPU arena owned by the environment that sessions can use instead of
+     * their own (session option {@code session.use_env_allocators = 1}): one arena for every session, whose
+     * regions are exactly the sizes asked for (ONNX Runtime's {@code kSameAsRequested} extend strategy)
+     * rather than doubling ones. With exact regions, shrinking the arena after a first run
+     * ({@link RunConfig#shrinkingCpuArena()}) gives back every region no live tensor sits in; with doubling
+     * regions one surviving tensor keeps a large, fully touched region resident.
+     */
+    public void ensureSharedCpuArena() {
+        if (sharedArena) {
+            return;
+        }
+        synchronized (sharedArenaLock) {
+            if (sharedArena) {
+                return;
+            }
+            var api = Ort.api();
+            org.bytedeco.onnxruntime.OrtArenaCfg cfg = new org.bytedeco.onnxruntime.OrtArenaCfg();
+            // CreateArenaCfg(max_mem 0 = no limit, extend strategy 1 = kSameAsRequested, -1 = default chunk sizes).
+            Ort.check(api.CreateArenaCfg(0, 1, -1, -1, cfg), "CreateArenaCfg(kSameAsRequested)");
+            try {
+                // CreateAndRegisterAllocator: the environment owns the arena from here on; the config is copied.
+                Ort.check(api.CreateAndRegisterAllocator(env, Ort.cpuMemoryInfo(), cfg), "CreateAndRegisterAllocator(cpu arena)");
+            } finally {
+                api.ReleaseArenaCfg(cfg);
+            }
+            sharedArena = true;
+        }
+    }
+
     private static int minimumSeverity() {
         if (ORT_LOG.isTraceEnabled()) {
             return ORT_LOGGING_LEVEL_VERBOSE;

@@ -36,6 +36,9 @@ public final class SessionConfig extends NativeHandle {
 
     private final OrtApi api;
     private final OrtSessionOptions options;
+    // ONNX Runtime's defaults, tracked for trimsArenaAfterFirstRun().
+    private boolean cpuArena = true;
+    private boolean memPattern = true;
     private final List<String> providers = new ArrayList<>();
 
     /** Creates default session options; the caller owns the result. */
@@ -98,6 +101,7 @@ public final class SessionConfig extends NativeHandle {
         checkOpen();
         call(() -> enabled ? api.EnableCpuMemArena(options) : api.DisableCpuMemArena(options),
                 enabled ? "EnableCpuMemArena" : "DisableCpuMemArena");
+        this.cpuArena = enabled;
         return this;
     }
 
@@ -109,7 +113,27 @@ public final class SessionConfig extends NativeHandle {
         checkOpen();
         call(() -> enabled ? api.EnableMemPattern(options) : api.DisableMemPattern(options),
                 enabled ? "EnableMemPattern" : "DisableMemPattern");
+        this.memPattern = enabled;
         return this;
+    }
+
+    /**
+     * Whether sessions made with these options should shrink the CPU arena after the first run of each
+     * input shape (see {@link RunConfig#shrinkingCpuArena()}): with both the arena and the memory
+     * pattern on (ONNX Runtime's defaults).
+     */
+    boolean trimsArenaAfterFirstRun() {
+        return cpuArena && memPattern;
+    }
+
+    /**
+     * Sessions made with these options allocate from the environment's shared CPU arena
+     * ({@link OrtEnvironment#ensureSharedCpuArena()}) instead of an arena of their own.
+     */
+    public SessionConfig sharedCpuArena() {
+        checkOpen();
+        OrtEnvironment.get().ensureSharedCpuArena();
+        return configEntry("session.use_env_allocators", "1");
     }
 
     /** Adds a session configuration entry, e.g. {@code session.intra_op.allow_spinning = 0}. */

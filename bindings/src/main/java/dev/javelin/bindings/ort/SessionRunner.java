@@ -78,6 +78,10 @@ public final class SessionRunner implements AutoCloseable {
     private int[] learnedTypes;
     private boolean inputShapesChanged = true;
     private boolean pinning = true;
+    private boolean trimAfterFirstRun;
+    private static final int MAX_SHAPES_TRACKED = 256;
+    // Hashes of the input shapes this runner has run (a collision only skips one shrink).
+    private final java.util.Set<Long> seenShapes = new java.util.HashSet<>();
     private final Scratch scratch = new Scratch();
     private final Scratch.ValueRef outSlot = new Scratch.ValueRef();
     private volatile boolean closed;
@@ -119,6 +123,16 @@ public final class SessionRunner implements AutoCloseable {
     /** A native-order buffer over {@code n} pointer slots of {@code array} (which keeps owning the memory). */
     private static ByteBuffer slotView(PointerPointer<?> array, int n) {
         return new Scratch.Bytes().at(array.address(), 8L * n).asByteBuffer().order(ByteOrder.nativeOrder());
+    }
+
+    /**
+     * Whether the first run with new input shapes (when no options are given) releases the CPU arena's
+     * free regions at its end ({@link RunConfig#shrinkingCpuArena()}); for sessions with ONNX Runtime's
+     * memory pattern on. Off by default.
+     */
+    public SessionRunner trimArenaAfterFirstRun(boolean enabled) {
+        this.trimAfterFirstRun = enabled;
+        return this;
     }
 
     /** Turns output pinning on (default) or off. */
@@ -191,6 +205,9 @@ public final class SessionRunner implements AutoCloseable {
         if (inputShapesChanged) {
             learnedShapes = null;
         }
+        if (options == null && inputShapesChanged && trimAfterFirstRun && firstRunOfTheseShapes()) {
+            options = RunConfig.shrinkingCpuArena();
+        }
         OrtRunOptions ro = options == null ? null : options.handle();
         boolean pinned = pinning && learnedShapes != null && pinOutputs();
         OrtStatus s;
@@ -224,6 +241,23 @@ public final class SessionRunner implements AutoCloseable {
         if (pinning && !pinned) {
             learnOutputShapes();
         }
+    }
+
+    /**
+     * Whether no earlier run of this runner had the current input shapes. Only the first run of a shape
+     * shrinks the arena: shapes that alternate (dynamic batches of 7, 8, 7 ...) would otherwise release and
+     * regrow arena regions on every run. After {@link #MAX_SHAPES_TRACKED} distinct shapes nothing is
+     * recorded or shrunk any more.
+     */
+    private boolean firstRunOfTheseShapes() {
+        if (seenShapes.size() >= MAX_SHAPES_TRACKED) {
+            return false;
+        }
+        long h = 1;
+        for (long[] dims : cachedShape) {
+            h = 31 * h + Arrays.hashCode(dims);
+        }
+        return seenShapes.add(h);
     }
 
     private OrtStatus callRun(OrtRunOptions ro) {

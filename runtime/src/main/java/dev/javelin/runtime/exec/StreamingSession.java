@@ -97,7 +97,7 @@ public final class StreamingSession implements AutoCloseable {
                 pp = false;
             }
             if (pp) {
-                bLane = session.newLane(shapes);
+                bLane = session.newLaneBeside(a, shapes);
                 bindState(bLane, 1);
             }
             for (Map.Entry<String, Tensor> c : b.constants.entrySet()) {

@@ -103,6 +103,12 @@ final class ModelInstances {
         return i;
     }
 
+    /** Reserves a lane on instance {@code i} (one that exists). */
+    synchronized int reserveLaneOn(int i) {
+        lanes[i]++;
+        return i;
+    }
+
     /** The session of instance {@code i}. */
     synchronized InferenceSession session(int i) {
         return sessions.get(i);

@@ -43,13 +43,25 @@ final class OrtBackendSupport {
      * steady-state run of a single-node model touches the arena not at all. The system property
      * {@code javelin.ort.cpuArena=false} turns the arena off (for comparisons).
      *
-     * <p>ONNX Runtime's memory pattern is off unless {@code javelin.ort.memPattern=true}. The pattern is a plan
-     * made from the first run of each input shape: from the second run on, that run's activations come from one
-     * block of the planned size. With the arena the first run's chunks stay in the arena as well, so a model's
-     * activations are held twice: PP-OCRv4 det at 1x3x480x640 went from 207 MiB resident after its first run to
-     * 250 MiB after its second with the pattern, and stayed at 208 MiB without it, at a run time within 1-2 %
-     * (80.4 vs 81.1 ms p50, measured back to back). The arena alone already reuses the first run's chunks; and
-     * a pattern is kept per distinct input shape, which a server seeing many shapes does not want either.
+     * <p>ONNX Runtime's memory pattern is on ({@code javelin.ort.memPattern=false} turns it off): after the
+     * first run of each input shape, a run takes its activations from one block of the planned size instead
+     * of one arena allocation per tensor. That is worth 10-15 % per frame on a small many-node model (Silero
+     * VAD: 155 -> 137 us for a stream, 121 -> 111 us specialized). Its cost was memory: the first run's
+     * tensor-by-tensor chunks stayed in the arena as fragmented free space the block did not fit in, so the
+     * arena held the activations twice (PP-OCRv4 det at 1x3x480x640: 207 MiB resident after the first run,
+     * 250 MiB after the second). Two settings remove that cost:
+     * <ul>
+     *   <li>Sessions allocate from one CPU arena owned by the environment ({@code session.use_env_allocators},
+     *       see {@code OrtEnvironment.ensureSharedCpuArena}) whose regions are exactly the requested sizes
+     *       instead of doubling ones; {@code javelin.ort.sharedArena=false} gives each session its own arena.</li>
+     *   <li>The first run of each input shape, in a runner or a lane, shrinks the arena when it ends
+     *       ({@code RunConfig.shrinkingCpuArena()}), releasing every region no live tensor sits in.</li>
+     * </ul>
+     * Measured side by side ({@code benchmarks/run.sh 2 ocr-rss}, peak RSS, Javelin vs the official API):
+     * pattern off 181-184 vs 189-191 MiB; pattern on with a session arena and the shrink 216-219 MiB; pattern
+     * on, shared exact arena and the shrink 177-178 vs 189 MiB, at the same latency (76 vs 75 ms). One
+     * arena for all sessions also means memory a closed session freed is reused by the others rather than
+     * returned to the system until a first run shrinks the arena again.
      */
     static SessionConfig config(SessionOptions options) {
         SessionConfig c = new SessionConfig();
@@ -62,7 +74,10 @@ final class OrtBackendSupport {
             }
             c.optimization(SessionConfig.Optimization.valueOf(options.optimization().name()));
             c.cpuMemArena(!"false".equals(System.getProperty("javelin.ort.cpuArena")));
-            c.memPattern("true".equals(System.getProperty("javelin.ort.memPattern")));
+            c.memPattern(!"false".equals(System.getProperty("javelin.ort.memPattern")));
+            if (!"false".equals(System.getProperty("javelin.ort.sharedArena"))) {
+                c.sharedCpuArena();
+            }
             return c;
         } catch (RuntimeException e) {
             c.close();

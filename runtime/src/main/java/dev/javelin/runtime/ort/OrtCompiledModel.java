@@ -195,7 +195,18 @@ final class OrtCompiledModel implements CompiledModel {
 
     @Override
     public Lane newLane(Map<String, Shape> inputShapes) {
-        OrtLane lane = new OrtLane(this, inputShapes);
+        OrtLane lane = new OrtLane(this, inputShapes, instances.reserveLane());
+        lanes.add(lane);
+        return lane;
+    }
+
+    /** On the instance of {@code sibling} (see {@link CompiledModel#newLaneBeside}). */
+    @Override
+    public Lane newLaneBeside(Lane sibling, Map<String, Shape> inputShapes) {
+        if (!(sibling instanceof OrtLane o) || !lanes.contains(o)) {
+            return newLane(inputShapes);
+        }
+        OrtLane lane = new OrtLane(this, inputShapes, instances.reserveLaneOn(o.instance));
         lanes.add(lane);
         return lane;
     }

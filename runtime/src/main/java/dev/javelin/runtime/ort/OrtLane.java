@@ -3,6 +3,7 @@ package dev.javelin.runtime.ort;
 import dev.javelin.bindings.core.HostBuffer;
 import dev.javelin.bindings.ort.IoBinding;
 import dev.javelin.bindings.ort.OrtException;
+import dev.javelin.bindings.ort.RunConfig;
 import dev.javelin.bindings.ort.TensorValue;
 import dev.javelin.runtime.DType;
 import dev.javelin.runtime.InvalidInputException;
@@ -70,11 +71,14 @@ final class OrtLane implements Lane {
     private boolean hasLearned;
     private boolean dynamic;
     private boolean closed;
+    private final boolean trimArenaAfterFirstRun;
+    private boolean firstRun = true;
     private final AtomicBoolean running = new AtomicBoolean();
 
-    OrtLane(OrtCompiledModel model, Map<String, Shape> shapes) {
+    /** @param instance the model instance to run on, already reserved for this lane (released on close) */
+    OrtLane(OrtCompiledModel model, Map<String, Shape> shapes, int instance) {
         this.model = model;
-        this.instance = model.instances().reserveLane();
+        this.instance = instance;
         IoBinding b;
         try {
             b = model.instances().session(instance).newIoBinding();
@@ -83,6 +87,7 @@ final class OrtLane implements Lane {
             throw e;
         }
         this.binding = b;
+        this.trimArenaAfterFirstRun = model.instances().session(instance).trimsArenaAfterFirstRun();
         try {
             for (TensorInfo info : model.signature().inputs()) {
                 Shape shape = shapes.get(info.name());
@@ -203,11 +208,14 @@ final class OrtLane implements Lane {
                 }
             }
         }
+        // The lane's first run shrinks the CPU arena when it ends (see RunConfig.shrinkingCpuArena()).
+        RunConfig first = firstRun && trimArenaAfterFirstRun ? RunConfig.shrinkingCpuArena() : null;
+        firstRun = false;
         try {
             if (hasLearned) {
-                binding.runQuietly(null); // a failure here may be an expected shape change, handled below
+                binding.runQuietly(first); // a failure here may be an expected shape change, handled below
             } else {
-                binding.run(null);
+                binding.run(first);
             }
         } catch (OrtException e) {
             if (!retryWithFreshOutputs()) {

@@ -24,6 +24,15 @@ public interface CompiledModel extends AutoCloseable {
     /** Opens a lane with inputs of the given (validated, complete) shapes; the caller owns it. */
     Lane newLane(Map<String, Shape> inputShapes);
 
+    /**
+     * Opens a lane that its caller runs in turns with {@code sibling} (a lane of this model), never at the
+     * same time, e.g. the two lanes of a state ping-pong. Backends that spread lanes over resources put it
+     * beside {@code sibling}; the default is {@link #newLane}.
+     */
+    default Lane newLaneBeside(Lane sibling, Map<String, Shape> inputShapes) {
+        return newLane(inputShapes);
+    }
+
     /** Frees the backend's native state; no run is in flight when the session calls it. */
     @Override
     void close();

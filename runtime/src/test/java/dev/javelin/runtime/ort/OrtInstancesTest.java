@@ -2,6 +2,7 @@ package dev.javelin.runtime.ort;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.javelin.bindings.ort.InferenceSession;
@@ -78,6 +79,44 @@ class OrtInstancesTest {
             assertEquals(1, m.instanceCount(), "sequential runs and one lane at a time need no second instance");
         } finally {
             m.close();
+        }
+    }
+
+    @Test
+    void aLaneOpenedBesideASiblingSharesItsInstanceWhileAPlainSecondLaneGetsItsOwn() {
+        Path model = TestModels.matMulRelu(dir, K, N);
+        float[] expected = reference(input(3), 2);
+        try (Session s = Session.open(model, cpu(2));
+             Session other = Session.open(model, cpu(2));
+             Tensor x = Tensor.of(input(3), Shape.of(2, K))) {
+            OrtCompiledModel m = compiled(s);
+            Map<String, Shape> shapes = Map.of("x", Shape.of(2, K));
+            try (Lane a = s.newLane(shapes); Lane b = s.newLaneBeside(a, shapes)) {
+                assertEquals(1, m.instanceCount(), "a ping-pong pair stays on one ONNX Runtime session");
+                for (Lane lane : List.of(a, b, a, b)) {
+                    lane.input("x").buffer().put(x.buffer());
+                    lane.run();
+                    assertArrayEquals(expected, lane.output("y").toFloatArray(), 1e-4f);
+                }
+                try (Lane c = s.newLane(shapes)) {
+                    assertEquals(2, m.instanceCount(), "a lane for another caller is spread to a second instance");
+                }
+                try (Lane foreign = other.newLane(shapes)) {
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.newLaneBeside(foreign, shapes));
+                    assertTrue(e.getMessage().contains("lane opened by this session"), e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** The backend model behind a CPU session (tests in this package may look inside). */
+    static OrtCompiledModel compiled(Session s) {
+        try {
+            java.lang.reflect.Field f = Session.class.getDeclaredField("compiled");
+            f.setAccessible(true);
+            return (OrtCompiledModel) f.get(s);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
         }
     }
 
