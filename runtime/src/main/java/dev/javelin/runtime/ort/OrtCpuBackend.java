@@ -56,12 +56,16 @@ public final class OrtCpuBackend implements Backend {
                 return OrtCompiledModel.create(model, OrtBackendSupport.open(model, config), description);
             }
         }
-        // Further instances are opened later with the same options and container, so both stay open until close.
-        SessionConfig config = OrtBackendSupport.config(options);
+        // Further instances are opened later with the same container and these options, so both stay open until
+        // close; the first allocates from the shared arena, further ones each from their own (see config()).
+        SessionConfig config = OrtBackendSupport.config(options, false);
         PrepackedWeights shared = null;
         try {
             shared = PrepackedWeights.create();
-            InferenceSession first = OrtBackendSupport.open(model, config, shared);
+            InferenceSession first;
+            try (SessionConfig firstConfig = OrtBackendSupport.config(options)) {
+                first = OrtBackendSupport.open(model, firstConfig, shared);
+            }
             return OrtCompiledModel.create(model,
                     new ModelInstances(model, first, config, shared, plan.maxInstances()), description);
         } catch (RuntimeException e) {
