@@ -8,6 +8,7 @@ import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_LOGGING_LEVEL_WARN
 
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.onnxruntime.OrtArenaCfg;
 import org.bytedeco.onnxruntime.OrtEnv;
 import org.bytedeco.onnxruntime.OrtLoggingFunction;
 import org.slf4j.Logger;
@@ -88,7 +89,7 @@ public final class OrtEnvironment {
                 return;
             }
             var api = Ort.api();
-            org.bytedeco.onnxruntime.OrtArenaCfg cfg = new org.bytedeco.onnxruntime.OrtArenaCfg();
+            OrtArenaCfg cfg = new OrtArenaCfg();
             // CreateArenaCfg(max_mem 0 = no limit, extend strategy 1 = kSameAsRequested, -1 = default chunk sizes).
             Ort.check(api.CreateArenaCfg(0, 1, -1, -1, cfg), "CreateArenaCfg(kSameAsRequested)");
             try {

@@ -3,6 +3,8 @@ package dev.javelin.bindings.ort;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.onnxruntime.OrtAllocator;
@@ -81,7 +83,7 @@ public final class SessionRunner implements AutoCloseable {
     private boolean trimAfterFirstRun;
     private static final int MAX_SHAPES_TRACKED = 256;
     // Hashes of the input shapes this runner has run (a collision only skips one shrink).
-    private final java.util.Set<Long> seenShapes = new java.util.HashSet<>();
+    private final Set<Long> seenShapes = new HashSet<>();
     private final Scratch scratch = new Scratch();
     private final Scratch.ValueRef outSlot = new Scratch.ValueRef();
     private volatile boolean closed;
