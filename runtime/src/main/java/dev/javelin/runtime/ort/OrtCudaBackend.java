@@ -77,7 +77,9 @@ public final class OrtCudaBackend implements Backend {
         if (!a.usable()) {
             throw new BackendUnavailableException(BackendKind.CUDA.label(), a.detail());
         }
-        try (SessionConfig config = OrtBackendSupport.config(options)) {
+        // Its own host arena: the shared one was measured for CPU sessions, where activations live in it; here
+        // they live on the device.
+        try (SessionConfig config = OrtBackendSupport.config(options, false)) {
             try {
                 config.appendCuda(options.deviceId());
             } catch (ExecutionProviderUnavailableException e) {
