@@ -183,12 +183,14 @@ public final class JavelinHarness {
     }
 
     /**
-     * Silero VAD over 60 s of audio in 512-sample frames, three ways in one JVM, rounds interleaved so machine
+     * Silero VAD over 60 s of audio in 512-sample frames, five ways in one JVM, rounds interleaved so machine
      * noise hits all alike: one lane with the state copied output -> input ({@code lane_copy}); a
-     * {@link StreamingSession} (two lanes, state ping-pong, sr bound once: {@code stream}); the same on the model
-     * specialized on sr=16000 by the builder ({@code stream_specialized}: the per-frame {@code If} inlined); the
-     * same on the model also specialized on the stream's fixed shapes ({@code stream_shapes}: input 1x512, h and c
-     * 2x1x64, so the shape-dependent {@code If}s inside the branch fold and inline too).
+     * {@link StreamingSession} with its own specialization off (two lanes, state ping-pong, sr bound once:
+     * {@code stream}); the same on the model specialized on sr=16000 by the builder ({@code stream_specialized}:
+     * the per-frame {@code If} inlined); the same on the model also specialized on the stream's fixed shapes
+     * ({@code stream_shapes}: input 1x512, h and c 2x1x64, so the shape-dependent {@code If}s inside the branch fold
+     * and inline too); and a {@link StreamingSession} as opened by default ({@code stream_auto}), which does that
+     * specialization itself through the builder's service.
      */
     private static void vad(Path model, Map<String, Object> out) throws Exception {
         float[] audio = Signals.speechLike(60, 16000);
@@ -203,9 +205,9 @@ public final class JavelinHarness {
                 SpecializeInputs.parseShapes(List.of("input=1x" + frame, "h=2x1x64", "c=2x1x64")));
         shapeSpec.model().write(shaped);
         out.put("shape_specialization", String.join("; ", shapeSpec.report().lines()));
-        String[] names = {"lane_copy", "stream", "stream_specialized", "stream_shapes"};
-        Samples[] perFrame = new Samples[4];
-        double[] sums = new double[4];
+        String[] names = {"lane_copy", "stream", "stream_specialized", "stream_shapes", "stream_auto"};
+        Samples[] perFrame = new Samples[names.length];
+        double[] sums = new double[names.length];
         try (Session s = Session.open(model, cpu(1));
              Session ss = Session.open(specialized, cpu(1));
              Session sh = Session.open(shaped, cpu(1));
@@ -213,21 +215,24 @@ public final class JavelinHarness {
              Lane lane = s.newLane(Map.of("input", Shape.of(1, frame), "sr", Shape.scalar(),
                      "h", Shape.of(2, 1, 64), "c", Shape.of(2, 1, 64)));
              StreamingSession stream = StreamingSession.builder(s).frame("input", Shape.of(1, frame))
-                     .constant("sr", sr).state("hn", "h").state("cn", "c").open();
+                     .constant("sr", sr).state("hn", "h").state("cn", "c").specialize(false).open();
              StreamingSession streamSpec = StreamingSession.builder(ss).frame("input", Shape.of(1, frame))
-                     .state("hn", "h").state("cn", "c").open();
+                     .state("hn", "h").state("cn", "c").specialize(false).open();
              StreamingSession streamShapes = StreamingSession.builder(sh).frame("input", Shape.of(1, frame))
-                     .state("hn", "h").state("cn", "c").open()) {
+                     .state("hn", "h").state("cn", "c").specialize(false).open();
+             StreamingSession streamAuto = StreamingSession.builder(s).frame("input", Shape.of(1, frame))
+                     .constant("sr", sr).state("hn", "h").state("cn", "c").open()) {
+            out.put("stream_auto_report", String.join("; ", streamAuto.report()));
             lane.input("sr").buffer().putLong(0, 16000L);
             FloatBuffer x = lane.input("input").buffer().asFloatBuffer();
             ByteBuffer h = lane.input("h").buffer();
             ByteBuffer c = lane.input("c").buffer();
             float[] chunk = new float[frame];
-            for (int k = 0; k < 4; k++) {
+            for (int k = 0; k < names.length; k++) {
                 perFrame[k] = new Samples(frames * 8);
             }
             for (int round = 0; round < 7; round++) {
-                for (int k = 0; k < 4; k++) {
+                for (int k = 0; k < names.length; k++) {
                     h.clear();
                     c.clear();
                     zero(h);
@@ -235,6 +240,7 @@ public final class JavelinHarness {
                     stream.reset();
                     streamSpec.reset();
                     streamShapes.reset();
+                    streamAuto.reset();
                     double sum = 0;
                     for (int f = 0; f < frames; f++) {
                         long t0 = System.nanoTime();
@@ -250,7 +256,8 @@ public final class JavelinHarness {
                             c.put(lane.output("cn").buffer());
                         } else {
                             System.arraycopy(audio, f * frame, chunk, 0, frame);
-                            p = (k == 1 ? stream : k == 2 ? streamSpec : streamShapes).step(chunk).get("output").buffer().getFloat(0);
+                            StreamingSession st = k == 1 ? stream : k == 2 ? streamSpec : k == 3 ? streamShapes : streamAuto;
+                            p = st.step(chunk).get("output").buffer().getFloat(0);
                         }
                         long t1 = System.nanoTime();
                         sum += p;
@@ -264,7 +271,7 @@ public final class JavelinHarness {
         }
         out.put("frames", frames);
         out.put("per_frame", perFrame[0].summaryMicros()); // the issue-2 figure: one lane, state copied
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < names.length; k++) {
             Map<String, Object> m = perFrame[k].summaryMicros();
             m.put("probability_sum", Math.round(sums[k] * 1e4) / 1e4);
             out.put(names[k], m);

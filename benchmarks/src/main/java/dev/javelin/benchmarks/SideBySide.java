@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
  * <p>Usage: {@code SideBySide CLASSPATH_FILE MODELS_DIR [ROUNDS] [SCENARIO...]}; see {@code benchmarks/run.sh}.
  */
 public final class SideBySide {
-    private static final Pattern VAD = Pattern.compile("\"(lane_copy|stream|stream_specialized|stream_shapes)\":\\{\"count\":\\d+,\"p50_us\":([0-9.]+)");
+    private static final Pattern VAD = Pattern.compile("\"(lane_copy|stream|stream_specialized|stream_shapes|stream_auto)\":\\{\"count\":\\d+,\"p50_us\":([0-9.]+)");
     private static final Pattern INT8 = Pattern.compile("\"(seq\\d+_thr\\d+)\":\\{\"fp32_p50_ms\":([0-9.]+),\"int8_p50_ms\":([0-9.]+),\"speedup\":([0-9.]+)");
     private static final Pattern OFFICIAL_VAD = Pattern.compile("\"per_frame\":\\{\"count\":\\d+,\"p50_us\":([0-9.]+)");
 

@@ -1,18 +1,11 @@
 package dev.javelin.builder.cli;
 
-import dev.javelin.builder.demo.CacheDir;
-import dev.javelin.builder.onnx.OnnxModel;
 import dev.javelin.builder.onnx.SpecializeInputs;
+import dev.javelin.builder.onnx.SpecializedModels;
 import dev.javelin.runtime.bundle.Bundle;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -60,44 +53,6 @@ final class Specialization {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cmd, "--specialize-shape: " + e.getMessage());
         }
-        StringBuilder shapeKey = new StringBuilder();
-        shapes.forEach((k, v) -> shapeKey.append(';').append(k).append('=').append(java.util.Arrays.toString(v)));
-        String key = digest(model, values.toString() + (shapes.isEmpty() ? "" : shapeKey));
-        String base = model.getFileName().toString().replaceAll("\\.onnx$", "");
-        Path target = CacheDir.defaultDir().resolve("specialized").resolve(base + "-" + key + ".onnx");
-        if (Files.isRegularFile(target)) {
-            out.println("specialized  " + values + " (cached " + target + ")");
-            return target;
-        }
-        SpecializeInputs.Outcome o = SpecializeInputs.apply(OnnxModel.load(model), values, shapes);
-        Files.createDirectories(target.getParent());
-        Path tmp = Files.createTempFile(target.getParent(), base, ".part");
-        try {
-            o.model().write(tmp);
-            Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-        o.report().lines().forEach(l -> out.println("specialized  " + l));
-        out.println("specialized  written to " + target);
-        return target;
-    }
-
-    private static String digest(Path model, String values) throws IOException {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            try (InputStream in = Files.newInputStream(model)) {
-                byte[] buf = new byte[1 << 16];
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    md.update(buf, 0, n);
-                }
-            }
-            md.update(values.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(md.digest()).substring(0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return SpecializedModels.specialize(model, values, shapes, line -> out.println("specialized  " + line));
     }
 }

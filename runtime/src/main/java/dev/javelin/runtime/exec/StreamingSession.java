@@ -1,5 +1,6 @@
 package dev.javelin.runtime.exec;
 
+import dev.javelin.runtime.BackendKind;
 import dev.javelin.runtime.DType;
 import dev.javelin.runtime.InvalidInputException;
 import dev.javelin.runtime.Lane;
@@ -9,7 +10,10 @@ import dev.javelin.runtime.SessionClosedException;
 import dev.javelin.runtime.Shape;
 import dev.javelin.runtime.Tensor;
 import dev.javelin.runtime.TensorInfo;
+import dev.javelin.runtime.spi.ModelSpecializer;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -18,6 +22,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One stream through a stateful model (a recurrent or streaming network): each {@link #step} feeds a frame,
@@ -49,7 +57,15 @@ import java.util.Objects;
  * names, the only remaining input of that dtype and shape. {@link #report()} lists what was inferred and why.
  */
 public final class StreamingSession implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StreamingSession.class);
+    /** Largest model file the stream specializes into a second session of its own (that session's memory). */
+    static final long SPECIALIZE_MAX_MODEL_BYTES = 64L << 20;
+
+    /** The session the caller opened; must stay open while the stream is used. */
+    private final Session callerSession;
+    /** The session the lanes run on: the caller's, or one on the specialized copy, owned by this stream. */
     private final Session session;
+    private final Session ownSession;
     private final String frameInput;
     private final Map<String, String> pairs; // output -> input
     private final List<String> stateInputs;
@@ -66,8 +82,18 @@ public final class StreamingSession implements AutoCloseable {
     private long steps;
     private boolean closed;
 
-    private StreamingSession(Builder b, Map<String, String> pairs, List<String> report, Map<String, Shape> shapes) {
-        this.session = b.session;
+    private StreamingSession(Builder b, Map<String, String> pairs, List<String> report, Map<String, Shape> allShapes,
+                             Specialization spec) {
+        this.callerSession = b.session;
+        this.ownSession = spec == null ? null : spec.session;
+        this.session = spec == null ? b.session : spec.session;
+        // Constants folded into a specialized graph are no longer inputs: bind what the running graph has.
+        Map<String, Shape> shapes = new LinkedHashMap<>();
+        allShapes.forEach((name, shape) -> {
+            if (session.signature().input(name).isPresent()) {
+                shapes.put(name, shape);
+            }
+        });
         this.frameInput = b.frameInput;
         this.pairs = Collections.unmodifiableMap(pairs);
         this.stateOutputs = List.copyOf(pairs.keySet());
@@ -101,6 +127,9 @@ public final class StreamingSession implements AutoCloseable {
                 bindState(bLane, 1);
             }
             for (Map.Entry<String, Tensor> c : b.constants.entrySet()) {
+                if (!shapes.containsKey(c.getKey())) {
+                    continue; // folded into the specialized graph
+                }
                 copy(c.getValue(), a.input(c.getKey()));
                 if (bLane != null) {
                     copy(c.getValue(), bLane.input(c.getKey()));
@@ -117,6 +146,9 @@ public final class StreamingSession implements AutoCloseable {
                 t[0].close();
                 t[1].close();
             });
+            if (ownSession != null) {
+                ownSession.close();
+            }
             throw e;
         }
         this.laneA = a;
@@ -125,6 +157,7 @@ public final class StreamingSession implements AutoCloseable {
         List<String> full = new ArrayList<>(report);
         full.add(pp ? "state carried by ping-pong between two bound buffer sets (no copy)"
                 : "state copied output -> input natively after each step (backend lanes cannot bind memory)");
+        full.addAll(spec == null ? b.specializationNote : spec.report);
         this.report = List.copyOf(full);
         reset();
     }
@@ -249,12 +282,15 @@ public final class StreamingSession implements AutoCloseable {
         if (closed) {
             throw new SessionClosedException("streaming session is closed");
         }
-        if (session.isClosed()) {
+        if (callerSession.isClosed()) {
             throw new SessionClosedException("the session of this stream is closed");
         }
     }
 
-    /** Closes the lanes, then the state buffers; the session stays open. Idempotent. */
+    /**
+     * Closes the lanes, the state buffers and the session on the specialized copy if the stream opened one; the
+     * caller's session stays open. Idempotent.
+     */
     @Override
     public void close() {
         if (closed) {
@@ -269,6 +305,13 @@ public final class StreamingSession implements AutoCloseable {
             t[0].close();
             t[1].close();
         }
+        if (ownSession != null) {
+            ownSession.close();
+        }
+    }
+
+    /** A session on the specialized copy of the model and what the rewrite did. */
+    private record Specialization(Session session, List<String> report) {
     }
 
     /** Describes a stream: the frame input, constants, state pairs and initial state. */
@@ -280,6 +323,8 @@ public final class StreamingSession implements AutoCloseable {
         private final Map<String, Tensor> constants = new LinkedHashMap<>();
         private final Map<String, Tensor> initial = new HashMap<>();
         private boolean infer;
+        private boolean specialize = true;
+        private List<String> specializationNote = List.of();
 
         private Builder(Session session) {
             this.session = Objects.requireNonNull(session, "session");
@@ -307,6 +352,21 @@ public final class StreamingSession implements AutoCloseable {
         /** Initial value of a state input (default zeros); copied at open() and on every reset(). */
         public Builder initialState(String input, Tensor value) {
             initial.put(input, value);
+            return this;
+        }
+
+        /**
+         * Whether {@link #open()} may run the stream on a copy of the model specialized for it (default on): the
+         * constants (up to 64 numbers each, float32/int32/int64) become graph constants and every fed input gets
+         * its fixed shape, so the {@code If}s and {@code Shape}s they decide fold away (Silero VAD: the sample rate's
+         * {@code If} and four shape checks, about 16 % per frame). Needs the builder module on the class path (it
+         * provides the rewrite as a {@link ModelSpecializer} service), a CPU session opened from an .onnx file of at
+         * most 64 MiB (the copy gets a session of its own), and a rewrite that changes something; otherwise, or
+         * if the rewrite fails, the stream runs on the caller's session. Outputs are the same; {@link #report()}
+         * says which way it went.
+         */
+        public Builder specialize(boolean enabled) {
+            this.specialize = enabled;
             return this;
         }
 
@@ -429,7 +489,94 @@ public final class StreamingSession implements AutoCloseable {
                     throw new InvalidInputException(in, "no shape for input '" + in + "'");
                 }
             }
-            return new StreamingSession(this, pairs, report, shapes);
+            return new StreamingSession(this, pairs, report, shapes, specialized(shapes));
+        }
+
+        /** A session on the copy of the model specialized for this stream, or null (see {@link #specialize}). */
+        private Specialization specialized(Map<String, Shape> shapes) {
+            if (!specialize) {
+                specializationNote = List.of("not specialized: switched off");
+                return null;
+            }
+            Path model = session.model();
+            String why = null;
+            long bytes = -1;
+            try {
+                bytes = Files.isRegularFile(model) ? Files.size(model) : -1;
+            } catch (java.io.IOException e) {
+                why = "cannot read " + model + " (" + e.getMessage() + ")";
+            }
+            Optional<ModelSpecializer> specializer = ServiceLoader.load(ModelSpecializer.class,
+                    StreamingSession.class.getClassLoader()).findFirst();
+            if (why != null) {
+                // reported below
+            } else if (session.backend() != BackendKind.CPU) {
+                why = "the session runs on " + session.backend().label() + " (specialization opens ONNX Runtime CPU sessions)";
+            } else if (bytes < 0 || !model.getFileName().toString().endsWith(".onnx")) {
+                why = "the session was not opened from an .onnx file";
+            } else if (bytes > SPECIALIZE_MAX_MODEL_BYTES) {
+                why = "the model is " + bytes / (1 << 20) + " MiB, over the " + (SPECIALIZE_MAX_MODEL_BYTES >> 20)
+                        + " MiB a second session may cost";
+            } else if (specializer.isEmpty()) {
+                why = "no graph rewriter on the class path (the builder module provides it)";
+            }
+            if (why != null) {
+                specializationNote = List.of("not specialized: " + why);
+                return null;
+            }
+            Map<String, String> values = new LinkedHashMap<>();
+            Map<String, long[]> fixed = new LinkedHashMap<>();
+            for (Map.Entry<String, Shape> e : shapes.entrySet()) {
+                Tensor c = constants.get(e.getKey());
+                String text = c == null ? null : valueText(c);
+                if (text != null) {
+                    values.put(e.getKey(), text);
+                } else {
+                    fixed.put(e.getKey(), e.getValue().dims());
+                }
+            }
+            try {
+                Optional<ModelSpecializer.Specialized> sp = specializer.get().specialize(model, values, fixed);
+                if (sp.isEmpty()) {
+                    specializationNote = List.of("not specialized: the constants and fixed shapes fold nothing in "
+                            + model.getFileName());
+                    return null;
+                }
+                Session own = Session.open(sp.get().model(), session.options());
+                List<String> lines = new ArrayList<>();
+                lines.add("running on a copy specialized for this stream (constants " + values.keySet()
+                        + ", fixed shapes " + fixed.keySet() + "):");
+                sp.get().report().forEach(l -> lines.add("  " + l));
+                return new Specialization(own, List.copyOf(lines));
+            } catch (RuntimeException e) {
+                LOG.warn("{}: stream runs unspecialized, the rewrite failed: {}", model.getFileName(), e.toString());
+                specializationNote = List.of("not specialized: the rewrite failed (" + e.getMessage() + ")");
+                return null;
+            }
+        }
+
+        /** A small numeric constant as the rewrite's value text (comma-separated), or null to keep it an input. */
+        private static String valueText(Tensor c) {
+            if (c.elementCount() > 64) {
+                return null;
+            }
+            StringBuilder sb = new StringBuilder();
+            switch (c.dtype()) {
+                case FLOAT32 -> {
+                    for (float v : c.toFloatArray()) {
+                        sb.append(sb.length() == 0 ? "" : ",").append(Float.toString(v));
+                    }
+                }
+                case INT64, INT32 -> {
+                    for (long v : c.toLongArray()) {
+                        sb.append(sb.length() == 0 ? "" : ",").append(v);
+                    }
+                }
+                default -> {
+                    return null;
+                }
+            }
+            return sb.toString();
         }
 
         private static boolean sameDims(TensorInfo a, TensorInfo b) {

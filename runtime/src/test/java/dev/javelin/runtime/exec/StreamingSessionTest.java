@@ -88,6 +88,9 @@ class StreamingSessionTest {
             try (StreamingSession vad = open(s, true)) {
                 assertEquals(Map.of("hn", "h", "cn", "c"), vad.statePairs());
                 assertTrue(vad.report().get(0).startsWith("hn -> h (inferred: name 'hn' extends 'h'"), vad.report().toString());
+                // The runtime alone has no graph rewriter (the builder module provides it): the stream says so.
+                assertTrue(vad.report().contains("not specialized: no graph rewriter on the class path (the builder module"
+                        + " provides it)"), vad.report().toString());
                 assertTrue(vad.pingPong(), "ORT lanes bind caller memory: state ping-pongs");
                 float[] probs = new float[count];
                 for (int f = 0; f < count; f++) {
