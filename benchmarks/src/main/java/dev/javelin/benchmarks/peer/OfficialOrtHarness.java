@@ -107,15 +107,22 @@ public final class OfficialOrtHarness {
     /** Calls per second on one session from one and from two threads (pinned outputs, one per thread). */
     private static void addThreads(OrtEnvironment env, String model, double seconds, Map<String, Object> out) throws Exception {
         try (OrtSession s = env.createSession(model, options(1))) {
-            double one = throughput(env, s, 1, seconds);
-            double two = throughput(env, s, 2, seconds);
+            double one = throughput(env, s, 1, seconds, true);
+            double two = throughput(env, s, 2, seconds, true);
             out.put("calls_per_s_1", Math.round(one));
             out.put("calls_per_s_2", Math.round(two));
             out.put("scaling_2_over_1", Math.round(two / one * 100) / 100.0);
+            // The default path (outputs allocated per call), whose scaling FACTS.md quotes (1.85x).
+            double oneDefault = throughput(env, s, 1, seconds, false);
+            double twoDefault = throughput(env, s, 2, seconds, false);
+            out.put("default_calls_per_s_1", Math.round(oneDefault));
+            out.put("default_calls_per_s_2", Math.round(twoDefault));
+            out.put("default_scaling_2_over_1", Math.round(twoDefault / oneDefault * 100) / 100.0);
         }
     }
 
-    private static double throughput(OrtEnvironment env, OrtSession s, int threads, double seconds) throws Exception {
+    private static double throughput(OrtEnvironment env, OrtSession s, int threads, double seconds, boolean pin)
+            throws Exception {
         LongAdder calls = new LongAdder();
         AtomicBoolean measuring = new AtomicBoolean();
         AtomicBoolean stop = new AtomicBoolean();
@@ -128,7 +135,7 @@ public final class OfficialOrtHarness {
                     Map<String, OnnxTensor> in = Map.of("a", a, "b", b);
                     Map<String, OnnxValue> pinned = Map.of("y", y);
                     while (!stop.get()) {
-                        try (OrtSession.Result r = s.run(in, pinned)) {
+                        try (OrtSession.Result r = pin ? s.run(in, pinned) : s.run(in)) {
                             if (measuring.get()) {
                                 calls.increment();
                             }
