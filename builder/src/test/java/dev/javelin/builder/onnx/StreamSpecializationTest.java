@@ -25,6 +25,40 @@ class StreamSpecializationTest {
     @TempDir
     Path cache;
 
+    /** A running sum (y = x + s, s' = y): nothing for the rewrite to fold, so the stream stays on the caller's session. */
+    @Test
+    void aModelTheRewriteCannotImproveRunsOnTheCallersSessionAndSaysWhy() {
+        Path model = cache.resolve("running_sum.onnx");
+        OnnxModel.of(OnnxGraphBuilder.graph("running_sum")
+                .input("x", ElementType.FLOAT, 1, 4).input("s", ElementType.FLOAT, 1, 4)
+                .output("y", ElementType.FLOAT, 1, 4).output("s_out", ElementType.FLOAT, 1, 4)
+                .node("Add").name("add").inputs("x", "s").outputs("y").add()
+                .node("Identity").name("carry").inputs("y").outputs("s_out").add()
+                .buildModel(), cache).write(model);
+        String before = System.getProperty("javelin.cache.dir");
+        System.setProperty("javelin.cache.dir", cache.resolve("cache").toString());
+        try (Session s = Session.open(model, CPU);
+             StreamingSession st = StreamingSession.builder(s).frame("x", Shape.of(1, 4)).state("s_out", "s").open()) {
+            assertTrue(st.report().contains("not specialized: the constants and fixed shapes fold nothing in running_sum.onnx"),
+                    st.report().toString());
+            float[] sum = new float[4];
+            for (int step = 1; step <= 5; step++) {
+                float[] x = {step, -step, 0.5f * step, 2};
+                float[] y = st.step(x).get("y").toFloatArray();
+                for (int i = 0; i < 4; i++) {
+                    sum[i] += x[i];
+                    assertEquals(sum[i], y[i], 0f, "step " + step + " y[" + i + "]");
+                }
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty("javelin.cache.dir");
+            } else {
+                System.setProperty("javelin.cache.dir", before);
+            }
+        }
+    }
+
     @Test
     void vadStreamRunsOnTheSpecializedCopyWithTheSameBitsAsThePlainStream() {
         String before = System.getProperty("javelin.cache.dir");
