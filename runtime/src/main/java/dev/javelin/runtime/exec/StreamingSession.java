@@ -55,6 +55,11 @@ import org.slf4j.LoggerFactory;
  * one remaining input of the same dtype and shape whose name it extends with a state suffix ({@code hn -> h},
  * {@code stateN -> state}, {@code state_out -> state_in}, {@code present.0 -> past.0}, ...) or, failing
  * names, the only remaining input of that dtype and shape. {@link #report()} lists what was inferred and why.
+ *
+ * <h2>Specialization</h2>
+ * A stream's constants and input shapes never change, so by default it runs on a copy of the model rewritten for
+ * them when the builder module is on the class path (see {@link Builder#specialize}); {@link #report()} says
+ * whether it does and why not otherwise.
  */
 public final class StreamingSession implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StreamingSession.class);
@@ -85,8 +90,8 @@ public final class StreamingSession implements AutoCloseable {
     private StreamingSession(Builder b, Map<String, String> pairs, List<String> report, Map<String, Shape> allShapes,
                              Specialization spec) {
         this.callerSession = b.session;
-        this.ownSession = spec == null ? null : spec.session;
-        this.session = spec == null ? b.session : spec.session;
+        this.ownSession = spec.session;
+        this.session = spec.session == null ? b.session : spec.session;
         // Constants folded into a specialized graph are no longer inputs: bind what the running graph has.
         Map<String, Shape> shapes = new LinkedHashMap<>();
         allShapes.forEach((name, shape) -> {
@@ -157,7 +162,7 @@ public final class StreamingSession implements AutoCloseable {
         List<String> full = new ArrayList<>(report);
         full.add(pp ? "state carried by ping-pong between two bound buffer sets (no copy)"
                 : "state copied output -> input natively after each step (backend lanes cannot bind memory)");
-        full.addAll(spec == null ? b.specializationNote : spec.report);
+        full.addAll(spec.report);
         this.report = List.copyOf(full);
         reset();
     }
@@ -310,8 +315,14 @@ public final class StreamingSession implements AutoCloseable {
         }
     }
 
-    /** A session on the specialized copy of the model and what the rewrite did. */
+    /**
+     * The outcome of {@link Builder#specialize}: a session on the specialized copy of the model (null when the
+     * stream runs on the caller's session) and the report lines saying which way it went and why.
+     */
     private record Specialization(Session session, List<String> report) {
+        static Specialization none(String why) {
+            return new Specialization(null, List.of("not specialized: " + why));
+        }
     }
 
     /** Describes a stream: the frame input, constants, state pairs and initial state. */
@@ -324,7 +335,6 @@ public final class StreamingSession implements AutoCloseable {
         private final Map<String, Tensor> initial = new HashMap<>();
         private boolean infer;
         private boolean specialize = true;
-        private List<String> specializationNote = List.of();
 
         private Builder(Session session) {
             this.session = Objects.requireNonNull(session, "session");
@@ -492,11 +502,10 @@ public final class StreamingSession implements AutoCloseable {
             return new StreamingSession(this, pairs, report, shapes, specialized(shapes));
         }
 
-        /** A session on the copy of the model specialized for this stream, or null (see {@link #specialize}). */
+        /** The session on the copy of the model specialized for this stream, if any (see {@link #specialize}). */
         private Specialization specialized(Map<String, Shape> shapes) {
             if (!specialize) {
-                specializationNote = List.of("not specialized: switched off");
-                return null;
+                return Specialization.none("switched off");
             }
             Path model = session.model();
             String why = null;
@@ -521,8 +530,7 @@ public final class StreamingSession implements AutoCloseable {
                 why = "no graph rewriter on the class path (the builder module provides it)";
             }
             if (why != null) {
-                specializationNote = List.of("not specialized: " + why);
-                return null;
+                return Specialization.none(why);
             }
             Map<String, String> values = new LinkedHashMap<>();
             Map<String, long[]> fixed = new LinkedHashMap<>();
@@ -538,9 +546,7 @@ public final class StreamingSession implements AutoCloseable {
             try {
                 Optional<ModelSpecializer.Specialized> sp = specializer.get().specialize(model, values, fixed);
                 if (sp.isEmpty()) {
-                    specializationNote = List.of("not specialized: the constants and fixed shapes fold nothing in "
-                            + model.getFileName());
-                    return null;
+                    return Specialization.none("the constants and fixed shapes fold nothing in " + model.getFileName());
                 }
                 Session own = Session.open(sp.get().model(), session.options());
                 List<String> lines = new ArrayList<>();
@@ -550,8 +556,7 @@ public final class StreamingSession implements AutoCloseable {
                 return new Specialization(own, List.copyOf(lines));
             } catch (RuntimeException e) {
                 LOG.warn("{}: stream runs unspecialized, the rewrite failed: {}", model.getFileName(), e.toString());
-                specializationNote = List.of("not specialized: the rewrite failed (" + e.getMessage() + ")");
-                return null;
+                return Specialization.none("the rewrite failed (" + e.getMessage() + ")");
             }
         }
 
