@@ -62,7 +62,11 @@ class OrtArenaTest {
             }
             // The peak is what a memory limit sees: reset it ("5" to clear_refs), then compare the peak of the
             // first run with the peak after four (earlier tests in this JVM must not set the bar).
-            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            try {
+                Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            } catch (IOException e) {
+                assumeTrue(false, "cannot reset the peak resident memory here: " + e);
+            }
             check(s, x, 0);
             long firstPeak = peakBytes();
             for (int run = 1; run < 4; run++) {
