@@ -71,8 +71,8 @@ final class OrtLane implements Lane {
     private boolean hasLearned;
     private boolean dynamic;
     private boolean closed;
-    private final boolean trimArenaAfterFirstRun;
-    private boolean firstRun = true;
+    // True until the lane's first run, if that run should shrink the CPU arena (RunConfig.shrinkingCpuArena()).
+    private boolean trimAfterNextRun;
     private final AtomicBoolean running = new AtomicBoolean();
 
     /** @param instance the model instance to run on, already reserved for this lane (released on close) */
@@ -87,7 +87,7 @@ final class OrtLane implements Lane {
             throw e;
         }
         this.binding = b;
-        this.trimArenaAfterFirstRun = model.instances().session(instance).trimsArenaAfterFirstRun();
+        this.trimAfterNextRun = model.instances().session(instance).trimsArenaAfterFirstRun();
         try {
             for (TensorInfo info : model.signature().inputs()) {
                 Shape shape = shapes.get(info.name());
@@ -208,9 +208,8 @@ final class OrtLane implements Lane {
                 }
             }
         }
-        // The lane's first run shrinks the CPU arena when it ends (see RunConfig.shrinkingCpuArena()).
-        RunConfig first = firstRun && trimArenaAfterFirstRun ? RunConfig.shrinkingCpuArena() : null;
-        firstRun = false;
+        RunConfig first = trimAfterNextRun ? RunConfig.shrinkingCpuArena() : null;
+        trimAfterNextRun = false;
         try {
             if (hasLearned) {
                 binding.runQuietly(first); // a failure here may be an expected shape change, handled below
