@@ -1,5 +1,6 @@
 package dev.javelin.benchmarks;
 
+import dev.javelin.benchmarks.common.AlternatingScaling;
 import dev.javelin.benchmarks.common.Load;
 import dev.javelin.benchmarks.common.PairedTiming;
 import dev.javelin.benchmarks.common.Samples;
@@ -22,6 +23,7 @@ import java.time.Duration;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -140,7 +142,38 @@ public final class JavelinHarness {
             out.put("lane_calls_per_s_1", Math.round(oneLane));
             out.put("lane_calls_per_s_2", Math.round(twoLane));
             out.put("lane_scaling_2_over_1", Math.round(twoLane / oneLane * 100) / 100.0);
+            out.put("alternating", alternating(s, false));
+            out.put("lane_alternating", alternating(s, true));
             out.put("session", s.description());
+        }
+    }
+
+    /** Two-caller scaling in alternating windows, over {@code run(Map)} or one lane per caller. */
+    private static Map<String, Object> alternating(Session s, boolean lanes) throws Exception {
+        List<AutoCloseable> owned = new ArrayList<>();
+        try {
+            Load.Call[] callers = new Load.Call[2];
+            for (int t = 0; t < 2; t++) {
+                Tensor a = Tensor.of(Signals.uniform(16, 1), Shape.of(1, 16));
+                owned.add(a);
+                Tensor b = Tensor.of(Signals.uniform(16, 2), Shape.of(1, 16));
+                owned.add(b);
+                if (lanes) {
+                    Lane lane = s.newLane(Map.of("a", Shape.of(1, 16), "b", Shape.of(1, 16)));
+                    owned.add(lane);
+                    lane.input("a").buffer().put(a.buffer());
+                    lane.input("b").buffer().put(b.buffer());
+                    callers[t] = lane::run;
+                } else {
+                    Map<String, Tensor> in = Map.of("a", a, "b", b);
+                    callers[t] = () -> s.run(in).close();
+                }
+            }
+            return AlternatingScaling.measure(callers[0], callers[1]);
+        } finally {
+            for (int i = owned.size() - 1; i >= 0; i--) {
+                owned.get(i).close();
+            }
         }
     }
 

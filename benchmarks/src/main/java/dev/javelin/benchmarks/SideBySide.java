@@ -94,6 +94,10 @@ public final class SideBySide {
                             oi.group(3), oi.group(4));
                 }
             }
+            if (results.get(i).contains("\"scenario\":\"add-threads\"")) {
+                System.out.println("add-threads 2/1 callers: javelin " + scalings(results.get(i)) + "; official "
+                        + scalings(results.get(i + 1)));
+            }
             Matcher jv = VAD.matcher(results.get(i));
             Matcher ov = OFFICIAL_VAD.matcher(results.get(i + 1));
             if (results.get(i).contains("\"scenario\":\"vad\"") && ov.find()) {
@@ -131,5 +135,24 @@ public final class SideBySide {
             throw new IllegalStateException(main + " " + scenario + " failed (exit " + code + "):\n" + log);
         }
         return result;
+    }
+
+    private static final Pattern SEQUENTIAL = Pattern.compile("\"((?:lane_|default_)?scaling_2_over_1)\":([0-9.]+)");
+    private static final Pattern ALTERNATING = Pattern.compile(
+            "\"((?:lane_|default_)?alternating)\":\\{[^}]*\"scaling_median\":([0-9.]+),\"scaling_min\":([0-9.]+),\"scaling_max\":([0-9.]+)");
+
+    /** An add-threads line's ratios: each sequential one, then each alternating median with its range. */
+    private static String scalings(String line) {
+        StringBuilder sb = new StringBuilder();
+        Matcher m = SEQUENTIAL.matcher(line);
+        while (m.find()) {
+            sb.append(sb.isEmpty() ? "" : ", ").append(m.group(1)).append(' ').append(m.group(2));
+        }
+        m = ALTERNATING.matcher(line);
+        while (m.find()) {
+            sb.append(", ").append(m.group(1)).append(" median ").append(m.group(2)).append(" (")
+                    .append(m.group(3)).append('-').append(m.group(4)).append(')');
+        }
+        return sb.toString();
     }
 }

@@ -5,6 +5,7 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.javelin.benchmarks.common.AlternatingScaling;
 import dev.javelin.benchmarks.common.Load;
 import dev.javelin.benchmarks.common.PairedTiming;
 import dev.javelin.benchmarks.common.Samples;
@@ -14,7 +15,9 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.concurrent.Semaphore;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -118,6 +121,38 @@ public final class OfficialOrtHarness {
             out.put("default_calls_per_s_1", Math.round(oneDefault));
             out.put("default_calls_per_s_2", Math.round(twoDefault));
             out.put("default_scaling_2_over_1", Math.round(twoDefault / oneDefault * 100) / 100.0);
+            out.put("alternating", alternating(env, s, true));
+            out.put("default_alternating", alternating(env, s, false));
+        }
+    }
+
+    /** Two-caller scaling in alternating windows ({@link AlternatingScaling}), as the Javelin harness does. */
+    private static Map<String, Object> alternating(OrtEnvironment env, OrtSession s, boolean pin) throws Exception {
+        List<AutoCloseable> owned = new ArrayList<>();
+        try {
+            Load.Call[] callers = new Load.Call[2];
+            for (int t = 0; t < 2; t++) {
+                OnnxTensor a = direct(env, Signals.uniform(16, 1), 1, 16);
+                owned.add(a);
+                OnnxTensor b = direct(env, Signals.uniform(16, 2), 1, 16);
+                owned.add(b);
+                OnnxTensor y = direct(env, new float[16], 1, 16);
+                owned.add(y);
+                Map<String, OnnxTensor> in = Map.of("a", a, "b", b);
+                Map<String, OnnxValue> pinned = Map.of("y", y);
+                callers[t] = () -> {
+                    try (OrtSession.Result r = pin ? s.run(in, pinned) : s.run(in)) {
+                        if (r.size() != 1) {
+                            throw new AssertionError();
+                        }
+                    }
+                };
+            }
+            return AlternatingScaling.measure(callers[0], callers[1]);
+        } finally {
+            for (int i = owned.size() - 1; i >= 0; i--) {
+                owned.get(i).close();
+            }
         }
     }
 
