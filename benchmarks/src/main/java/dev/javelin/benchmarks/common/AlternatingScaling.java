@@ -106,13 +106,12 @@ public final class AlternatingScaling {
         if (failure.get() != null) {
             throw new IllegalStateException("a caller failed", failure.get());
         }
-        Collections.sort(ratios);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("pairs", ratios.size());
         m.put("window_ms", windowMillis);
         m.put("scaling_median", round2(median(ratios)));
-        m.put("scaling_min", round2(ratios.get(0)));
-        m.put("scaling_max", round2(ratios.get(ratios.size() - 1)));
+        m.put("scaling_min", round2(Collections.min(ratios)));
+        m.put("scaling_max", round2(Collections.max(ratios)));
         m.put("calls_per_s_1_median", Math.round(median(ones)));
         m.put("calls_per_s_2_median", Math.round(median(twos)));
         return m;
