@@ -25,7 +25,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class OrtEnvironment {
     private static final Logger ORT_LOG = LoggerFactory.getLogger("onnxruntime");
-    private static final ThreadLocal<Boolean> QUIET = new ThreadLocal<>();
+    /**
+     * Each thread's quiet flag, at index {@link #QUIET_AT} of an int array of its own. A mutable holder rather
+     * than a {@code ThreadLocal<Boolean>}: runners switch the flag on and off around every pinned run, and
+     * setting a thread-local stores an object reference into the thread's map entry, which under the
+     * card-marking collectors contends between threads (see {@link SessionRunner}). The flag sits 128 bytes
+     * from either end of its array because two threads' holders may end up next to each other in the heap.
+     */
+    private static final int QUIET_AT = 32;
+    private static final ThreadLocal<int[]> QUIET = ThreadLocal.withInitial(() -> new int[2 * QUIET_AT + 1]);
     private static volatile OrtEnvironment instance;
 
     private final OrtEnv env;
@@ -120,24 +128,22 @@ public final class OrtEnvironment {
      * failure is an expected answer (e.g. "is the CUDA provider loadable?"), not a problem to shout about.
      */
     public static <T> T quietly(java.util.function.Supplier<T> action) {
-        Boolean before = QUIET.get();
-        QUIET.set(Boolean.TRUE);
+        int[] flag = QUIET.get();
+        int before = flag[QUIET_AT];
+        flag[QUIET_AT] = 1;
         try {
             return action.get();
         } finally {
-            if (before == null) {
-                QUIET.remove();
-            } else {
-                QUIET.set(before);
-            }
+            flag[QUIET_AT] = before;
         }
     }
 
-    /** Sets this thread's quiet flag (see {@link #quietly}); returns the previous value. Cheap: no allocation. */
+    /** Sets this thread's quiet flag (see {@link #quietly}); returns the previous value. Cheap: no allocation, no reference stored. */
     static boolean setQuiet(boolean quiet) {
-        boolean before = Boolean.TRUE.equals(QUIET.get());
+        int[] flag = QUIET.get();
+        boolean before = flag[QUIET_AT] != 0;
         if (before != quiet) {
-            QUIET.set(quiet);
+            flag[QUIET_AT] = quiet ? 1 : 0;
         }
         return before;
     }
@@ -150,7 +156,7 @@ public final class OrtEnvironment {
             try {
                 String text = message == null || message.isNull() ? "" : message.getString();
                 String where = codeLocation == null || codeLocation.isNull() ? "" : " [" + codeLocation.getString() + "]";
-                boolean quiet = Boolean.TRUE.equals(QUIET.get());
+                boolean quiet = QUIET.get()[QUIET_AT] != 0;
                 if (severity >= ORT_LOGGING_LEVEL_ERROR && !quiet) {
                     ORT_LOG.error("{}{}", text, where);
                 } else if (severity >= ORT_LOGGING_LEVEL_WARNING && !quiet) {

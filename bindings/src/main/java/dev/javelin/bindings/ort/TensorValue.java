@@ -43,9 +43,10 @@ public final class TensorValue extends NativeHandle {
 
     /**
      * Takes ownership of an ORT value whose type, shape and data are already known (no native call).
-     * {@code data} is the buffer of the closed value this one replaces (see {@link SessionRunner#recycle}):
-     * it is taken over as is when its position and limit are untouched, as the {@link #data()} contract
-     * asks of its users; its former owners are closed and never read it again. Else a fresh view is made.
+     * {@code data} is the buffer earlier owners of the same value used (a runner's resident output, see
+     * {@link SessionRunner#recycle}): it is taken over as is when its position and limit are untouched, as
+     * the {@link #data()} contract asks of its users; its former owners are closed and never read it again.
+     * Else a fresh view is made.
      */
     static TensorValue known(String description, OrtApi api, long value, ByteBuffer data, int elementType, long[] shape) {
         ByteBuffer view = data;
@@ -176,19 +177,14 @@ public final class TensorValue extends NativeHandle {
         return Arrays.equals(shape, dims);
     }
 
-    // For a runner holding this value after its owner closed it (see SessionRunner.recycle): the native
-    // value, the buffer over its memory (position and limit may have been moved: use its capacity), the
-    // shape array (never changed after construction).
+    // For the runner that hands this value out and takes it back (see SessionRunner.recycle): the native
+    // value, and the buffer over its memory, kept to hand the value out again without describing it.
     long rawValue() {
         return value;
     }
 
     ByteBuffer rawData() {
         return data;
-    }
-
-    long[] rawShape() {
-        return shape;
     }
 
     @Override

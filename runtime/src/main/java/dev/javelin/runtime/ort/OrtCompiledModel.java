@@ -17,6 +17,7 @@ import dev.javelin.runtime.Shape;
 import dev.javelin.runtime.Tensor;
 import dev.javelin.runtime.TensorInfo;
 import dev.javelin.runtime.spi.CompiledModel;
+import java.lang.ref.Reference;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -137,7 +138,8 @@ final class OrtCompiledModel implements CompiledModel {
                 if (t == null) {
                     throw new InvalidInputException(inputNames[i], "missing input '" + inputNames[i] + "'");
                 }
-                r.setInput(i, t.unsafeBuffer(), t.dtype().onnxType(), pooled.inputDims(i, t.shape()));
+                // Borrowed: the map (so each tensor and its buffer) stays reachable until the fence below.
+                r.setBorrowedInput(i, t.unsafeBuffer(), t.dtype().onnxType(), pooled.inputDims(i, t.shape()));
             }
             r.run(null);
             Tensor[] out = new Tensor[outputNames.length];
@@ -160,6 +162,7 @@ final class OrtCompiledModel implements CompiledModel {
         } finally {
             r.clear();
             runners.release(pooled);
+            Reference.reachabilityFence(inputs);
         }
     }
 

@@ -8,11 +8,17 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Idle {@link SessionRunner}s of one model (over its {@link ModelInstances}), handed to concurrent callers
- * without a lock: a caller takes a runner from a slot (starting at a slot picked from its thread id, so two
- * threads rarely touch the same slot) or creates one (see {@link ModelInstances#newRunner()}); on release the
- * runner goes back to a free slot, or is closed if all slots are full. Nothing is allocated per call in steady
- * state. Slots are spread one cache line apart so two threads working on their own slots do not invalidate
- * each other's cache line (false sharing cost a measurable share of two-caller throughput).
+ * without a lock: a caller takes an idle runner from a slot (starting at a slot picked from its thread id, so
+ * two threads rarely touch the same slot) or creates one in an empty slot (see {@link ModelInstances#newRunner()});
+ * on release the runner becomes idle in its slot again. When every slot is busy a caller gets a runner of its
+ * own, closed on release. Nothing is allocated per call in steady state. Slot states are spread one cache line
+ * apart so two threads working on their own slots do not invalidate each other's cache line (false sharing
+ * cost a measurable share of two-caller throughput).
+ *
+ * <p>A slot's runner is stored once, when the slot is filled; taking and returning it only flips the slot's
+ * int state. Handing runners in and out of a reference array instead wrote an object reference per call,
+ * and under card-marking collectors (Parallel, Serial) every reference store also writes a card-table byte
+ * that both callers' stores share a cache line of (see {@link SessionRunner}).
  *
  * <p>Instance affinity: a caller first looks for an idle runner whose instance no other call is using, and only
  * then takes any idle runner. Without it, a third runner created in a brief race (one caller's scan missing a
@@ -30,14 +36,17 @@ final class RunnerPool {
     static final class Pooled {
         final SessionRunner runner;
         final int instance;
+        /** The pool slot this runner lives in, or -1 for a runner closed on release. */
+        final int slot;
         final Shape[] inShapes;
         final long[][] inDims;
         final Shape[] outShapes;
         final long[][] outDims;
 
-        Pooled(SessionRunner runner, int instance, int inputs, int outputs) {
+        Pooled(SessionRunner runner, int instance, int slot, int inputs, int outputs) {
             this.runner = runner;
             this.instance = instance;
+            this.slot = slot;
             this.inShapes = new Shape[inputs];
             this.inDims = new long[inputs][];
             this.outShapes = new Shape[outputs];
@@ -67,11 +76,15 @@ final class RunnerPool {
     }
 
     private final ModelInstances instances;
-    /** References per 128 bytes (two cache lines, as adjacent-line prefetch pairs them), for compressed or full oops. */
+    /** Ints per 128 bytes (two cache lines, as adjacent-line prefetch pairs them), for slot states and busy counters. */
     private static final int STRIDE = 32;
-    /** Ints per 128 bytes, for the per-instance busy counters. */
-    private static final int INT_STRIDE = 32;
-    private final AtomicReferenceArray<Pooled> slots;
+    private static final int EMPTY = 0;
+    private static final int IDLE = 1;
+    private static final int BUSY = 2;
+    private static final int CLOSED = 3;
+    /** The runner of each filled slot, stored once. */
+    private final AtomicReferenceArray<Pooled> runners;
+    private final AtomicIntegerArray state;
     private final AtomicIntegerArray busy;
     private final int count;
 
@@ -83,44 +96,61 @@ final class RunnerPool {
         this.inputs = inputs;
         this.outputs = outputs;
         this.count = size;
+        this.runners = new AtomicReferenceArray<>(size);
         // One stride of padding before the first and after the last element: element 0 would otherwise share a
         // cache line with the array's header and the wrapper object allocated just before it, whose field every
         // access of every thread reads, so one thread's writes to its slot or busy counter stalled the other
         // thread's reads (perf: release() cost 23 ns per call with one caller, 146 ns with two).
-        this.slots = new AtomicReferenceArray<>((size + 2) * STRIDE);
-        this.busy = new AtomicIntegerArray((instances.maxCount() + 2) * INT_STRIDE);
+        this.state = new AtomicIntegerArray((size + 2) * STRIDE);
+        this.busy = new AtomicIntegerArray((instances.maxCount() + 2) * STRIDE);
     }
 
     Pooled acquire() {
         int n = count;
         int start = (int) (Thread.currentThread().getId() % n);
-        Pooled any = null;
         for (int k = 0; k < n; k++) {
-            int i = slot((start + k) % n);
-            Pooled p = slots.get(i);
-            if (p != null && busy.get(busyIndex(p.instance)) == 0 && slots.compareAndSet(i, p, null)) {
+            int i = (start + k) % n;
+            if (state.get(stateIndex(i)) == IDLE) {
+                Pooled p = runners.get(i);
+                if (busy.get(busyIndex(p.instance)) == 0 && state.compareAndSet(stateIndex(i), IDLE, BUSY)) {
+                    return take(p);
+                }
+            }
+        }
+        for (int k = 0; k < n; k++) {
+            int i = (start + k) % n;
+            if (state.get(stateIndex(i)) == IDLE && state.compareAndSet(stateIndex(i), IDLE, BUSY)) {
+                return take(runners.get(i));
+            }
+        }
+        for (int k = 0; k < n; k++) {
+            int i = (start + k) % n;
+            if (state.get(stateIndex(i)) == EMPTY && state.compareAndSet(stateIndex(i), EMPTY, BUSY)) {
+                Pooled p;
+                try {
+                    p = create(i);
+                } catch (RuntimeException | Error e) {
+                    state.set(stateIndex(i), EMPTY);
+                    throw e;
+                }
+                runners.set(i, p);
                 return take(p);
             }
         }
-        for (int k = 0; k < n && any == null; k++) {
-            int i = slot((start + k) % n);
-            if (slots.get(i) != null) {
-                any = slots.getAndSet(i, null);
-            }
-        }
-        if (any == null) {
-            SessionRunner r = instances.newRunner();
-            any = new Pooled(r, instances.instanceOf(r), inputs, outputs);
-        }
-        return take(any);
+        return take(create(-1));
     }
 
-    private static int slot(int k) {
-        return (k + 1) * STRIDE;
+    private Pooled create(int slot) {
+        SessionRunner r = instances.newRunner();
+        return new Pooled(r, instances.instanceOf(r), slot, inputs, outputs);
+    }
+
+    private static int stateIndex(int slot) {
+        return (slot + 1) * STRIDE;
     }
 
     private static int busyIndex(int instance) {
-        return (instance + 1) * INT_STRIDE;
+        return (instance + 1) * STRIDE;
     }
 
     private Pooled take(Pooled p) {
@@ -130,24 +160,19 @@ final class RunnerPool {
 
     void release(Pooled p) {
         busy.decrementAndGet(busyIndex(p.instance));
-        int n = count;
-        int start = (int) (Thread.currentThread().getId() % n);
-        for (int k = 0; k < n; k++) {
-            int i = slot((start + k) % n);
-            if (slots.get(i) == null && slots.compareAndSet(i, null, p)) {
-                return;
-            }
+        if (p.slot >= 0 && state.compareAndSet(stateIndex(p.slot), BUSY, IDLE)) {
+            return;
         }
+        // A runner of its own (every slot was busy), or the pool closed while it ran.
         instances.runnerClosed(p.runner);
         p.runner.close();
     }
 
-    /** Closes every idle runner; call when no run is in flight. */
+    /** Closes every idle runner; call when no run is in flight (a runner still out is closed on release). */
     void close() {
-        for (int k = 0; k < count; k++) {
-            int i = slot(k);
-            Pooled p = slots.getAndSet(i, null);
-            if (p != null) {
+        for (int i = 0; i < count; i++) {
+            if (state.getAndSet(stateIndex(i), CLOSED) == IDLE) {
+                Pooled p = runners.get(i);
                 instances.runnerClosed(p.runner);
                 p.runner.close();
             }
