@@ -67,6 +67,9 @@ public final class SessionRunner implements AutoCloseable {
     private final PointerPointer<OrtValue> outputValues;
     private final ByteBuffer outputSlots;
     private final String[] outputDescriptions;
+    /** Longs (or pointer slots) kept free on either side of state written per call: 128 bytes, two cache lines. */
+    private static final int PAD = 16;
+    private static final int PAD_INTS = 2 * PAD;
     /** Recycled values kept per output (see the class comment). */
     static final int RESIDENTS = 2;
     private static final int EMPTY = 0;
@@ -79,13 +82,11 @@ public final class SessionRunner implements AutoCloseable {
      * before the state leaves EMPTY; they are stable while the entry is HOME (idle here) or OUT (pinned in a
      * run, or held by a caller, who hands it back with {@link #recycle}).
      */
-    private final AtomicIntegerArray residentState;
+    private final AtomicIntegerArray residentState; // entry e at PAD_INTS + e
     private final long[] residentValue;
     private final int[] residentType;
     private final long[][] residentShape;
     private final ByteBuffer[] residentData;
-    // For each output of the current run: the entry pinned as it, or -1.
-    private final int[] pinnedEntry;
     /**
      * Outputs that are also graph inputs. ONNX Runtime answers such a fetch with the feed itself and leaves a
      * pre-allocated value for it unwritten, so pinning one would hand back stale memory from the second run on;
@@ -93,7 +94,6 @@ public final class SessionRunner implements AutoCloseable {
      */
     private final boolean[] passthrough;
     private final long[] inputAddr;
-    private final long[] outputAddr;
     // What each cached input value describes: data address, byte length, element type, shape.
     private final long[] cachedData;
     private final long[] cachedLength;
@@ -102,7 +102,16 @@ public final class SessionRunner implements AutoCloseable {
     // The caller's buffers native code reads during run(), held until clear() (unless the caller holds
     // them, see setBorrowedInput), and which inputs were set since the last clear().
     private final Object[] keepAlive;
-    private final boolean[] inputSet;
+    /**
+     * The state every call writes, in one array with {@link #PAD} longs (128 bytes) free on either side:
+     * whether each input was set since the last clear (1/0), each output's value from the last run, and the
+     * resident entry pinned as each output (or -1). Two runners of concurrent callers are objects of the same
+     * age and size and may sit side by side in the heap; kept in separate small arrays, one runner's per-call
+     * stores shared cache lines with the other's.
+     */
+    private final long[] hot;
+    private final int outAt;
+    private final int pinAt;
     private boolean keptInputs;
     // Output shapes and types seen for the current input shapes (null until a run showed them).
     private long[][] learnedShapes;
@@ -127,21 +136,27 @@ public final class SessionRunner implements AutoCloseable {
         OrtAllocator a = new OrtAllocator();
         Ort.check(api.GetAllocatorWithDefaultOptions(a), "GetAllocatorWithDefaultOptions");
         this.defaultAllocator = a;
-        this.inputValues = new PointerPointer<>(Math.max(1, inputCount));
+        // The value pointer arrays ONNX Runtime reads and writes on every run, padded like `hot` (malloc puts them
+        // next to whatever the creating thread allocated before and after); passed from position PAD.
+        this.inputValues = new PointerPointer<>(inputCount + 2L * PAD);
         this.inputValues.fill(0);
-        this.inputSlots = slotView(inputValues, Math.max(1, inputCount));
-        this.outputValues = new PointerPointer<>(Math.max(1, outputCount));
+        this.inputValues.position(PAD);
+        this.inputSlots = slotView(inputValues, inputCount);
+        this.outputValues = new PointerPointer<>(outputCount + 2L * PAD);
         this.outputValues.fill(0);
-        this.outputSlots = slotView(outputValues, Math.max(1, outputCount));
+        this.outputValues.position(PAD);
+        this.outputSlots = slotView(outputValues, outputCount);
         this.outputDescriptions = session.outputs().stream().map(o -> "ORT output " + o.name()).toArray(String[]::new);
         int entries = outputCount * RESIDENTS;
-        this.residentState = new AtomicIntegerArray(entries);
+        this.residentState = new AtomicIntegerArray(entries + 2 * PAD_INTS);
         this.residentValue = new long[entries];
         this.residentType = new int[entries];
         this.residentShape = new long[entries][];
         this.residentData = new ByteBuffer[entries];
-        this.pinnedEntry = new int[outputCount];
-        Arrays.fill(pinnedEntry, -1);
+        this.outAt = PAD + inputCount;
+        this.pinAt = outAt + outputCount;
+        this.hot = new long[pinAt + outputCount + PAD];
+        Arrays.fill(hot, pinAt, pinAt + outputCount, -1);
         this.passthrough = new boolean[outputCount];
         java.util.Set<String> inputNames = new java.util.HashSet<>();
         session.inputs().forEach(in -> inputNames.add(in.name()));
@@ -149,18 +164,17 @@ public final class SessionRunner implements AutoCloseable {
             passthrough[j] = inputNames.contains(session.outputs().get(j).name());
         }
         this.inputAddr = new long[inputCount];
-        this.outputAddr = new long[outputCount];
         this.keepAlive = new Object[inputCount];
-        this.inputSet = new boolean[inputCount];
         this.cachedData = new long[inputCount];
         this.cachedLength = new long[inputCount];
         this.cachedType = new int[inputCount];
         this.cachedShape = new long[inputCount][];
     }
 
-    /** A native-order buffer over {@code n} pointer slots of {@code array} (which keeps owning the memory). */
+    /** A native-order buffer over {@code n} pointer slots of {@code array} from its position (the array keeps owning the memory). */
     private static ByteBuffer slotView(PointerPointer<?> array, int n) {
-        return new Scratch.Bytes().at(array.address(), 8L * n).asByteBuffer().order(ByteOrder.nativeOrder());
+        return new Scratch.Bytes().at(array.address() + 8L * array.position(), 8L * Math.max(1, n)).asByteBuffer()
+                .order(ByteOrder.nativeOrder());
     }
 
     /**
@@ -209,7 +223,7 @@ public final class SessionRunner implements AutoCloseable {
             keepAlive[index] = data;
             keptInputs = true;
         }
-        inputSet[index] = true;
+        hot[PAD + index] = 1;
         long[] previous = cachedShape[index];
         if (previous == null || !Arrays.equals(previous, shape)) {
             inputShapesChanged = true;
@@ -253,7 +267,7 @@ public final class SessionRunner implements AutoCloseable {
             throw new IllegalStateException("session runner is closed");
         }
         for (int i = 0; i < inputCount; i++) {
-            if (!inputSet[i] || inputAddr[i] == 0) {
+            if (hot[PAD + i] == 0 || inputAddr[i] == 0) {
                 throw new IllegalStateException("input " + session.inputs().get(i).name() + " was not set");
             }
         }
@@ -291,9 +305,11 @@ public final class SessionRunner implements AutoCloseable {
             throw Ort.toException(s, "Run(" + session.description() + ")");
         }
         for (int j = 0; j < outputCount; j++) {
-            outputAddr[j] = outputSlots.getLong(8 * j);
+            hot[outAt + j] = outputSlots.getLong(8 * j);
         }
-        inputShapesChanged = false;
+        if (inputShapesChanged) {
+            inputShapesChanged = false; // written only on change: this object is as close to other runners as `hot` is
+        }
         if (pinning && !pinned) {
             learnOutputShapes();
         }
@@ -333,18 +349,18 @@ public final class SessionRunner implements AutoCloseable {
      */
     private boolean pinOutputs() {
         for (int j = 0; j < outputCount; j++) {
-            pinnedEntry[j] = -1;
-            outputAddr[j] = 0;
+            hot[pinAt + j] = -1;
+            hot[outAt + j] = 0;
             outputSlots.putLong(8 * j, 0L);
             if (passthrough[j]) {
                 continue;
             }
             int free = -1;
             for (int e = j * RESIDENTS; e < (j + 1) * RESIDENTS; e++) {
-                int state = residentState.get(e);
-                if (state == HOME && residentState.compareAndSet(e, HOME, OUT)) {
+                int state = residentState.get(PAD_INTS + e);
+                if (state == HOME && residentState.compareAndSet(PAD_INTS + e, HOME, OUT)) {
                     if (residentType[e] == learnedTypes[j] && Arrays.equals(residentShape[e], learnedShapes[j])) {
-                        pinnedEntry[j] = e;
+                        hot[pinAt + j] = e;
                         break;
                     }
                     retire(e); // an older shape
@@ -354,9 +370,9 @@ public final class SessionRunner implements AutoCloseable {
                     free = e;
                 }
             }
-            if (pinnedEntry[j] >= 0) {
-                long v = residentValue[pinnedEntry[j]];
-                outputAddr[j] = v;
+            if ((int) hot[pinAt + j] >= 0) {
+                long v = residentValue[(int) hot[pinAt + j]];
+                hot[outAt + j] = v;
                 outputSlots.putLong(8 * j, v);
                 continue;
             }
@@ -379,7 +395,7 @@ public final class SessionRunner implements AutoCloseable {
                 stopPinning();
                 return false;
             }
-            outputAddr[j] = v;
+            hot[outAt + j] = v;
             outputSlots.putLong(8 * j, v);
             if (free >= 0) {
                 // A new resident: its fields are written while the entry is EMPTY, then published by the state.
@@ -387,8 +403,8 @@ public final class SessionRunner implements AutoCloseable {
                 residentType[free] = learnedTypes[j];
                 residentShape[free] = learnedShapes[j];
                 residentData[free] = null;
-                residentState.set(free, OUT);
-                pinnedEntry[j] = free;
+                residentState.set(PAD_INTS + free, OUT);
+                hot[pinAt + j] = free;
             }
         }
         return true;
@@ -400,14 +416,14 @@ public final class SessionRunner implements AutoCloseable {
         residentValue[e] = 0;
         residentShape[e] = null;
         residentData[e] = null;
-        residentState.set(e, EMPTY);
+        residentState.set(PAD_INTS + e, EMPTY);
     }
 
     /** Turns pinning off for good and releases the values waiting at home; values out are released by their holders. */
     private void stopPinning() {
         pinning = false;
-        for (int e = 0; e < residentState.length(); e++) {
-            if (residentState.compareAndSet(e, HOME, OUT)) {
+        for (int e = 0; e < outputCount * RESIDENTS; e++) {
+            if (residentState.compareAndSet(PAD_INTS + e, HOME, OUT)) {
                 retire(e);
             }
         }
@@ -420,13 +436,13 @@ public final class SessionRunner implements AutoCloseable {
      */
     boolean recycle(int entry, TensorValue spent) {
         if (closed || !pinning || residentValue[entry] != spent.rawValue()
-                || !residentState.compareAndSet(entry, OUT, HOME)) {
+                || !residentState.compareAndSet(PAD_INTS + entry, OUT, HOME)) {
             return false;
         }
         if (closed || !pinning) {
             // close() or stopPinning() may have swept the entries before this value came home: whoever takes
             // it from HOME releases it.
-            if (residentState.compareAndSet(entry, HOME, OUT)) {
+            if (residentState.compareAndSet(PAD_INTS + entry, HOME, OUT)) {
                 retire(entry);
             }
         }
@@ -437,7 +453,7 @@ public final class SessionRunner implements AutoCloseable {
         long[][] shapes = new long[outputCount][];
         int[] types = new int[outputCount];
         for (int j = 0; j < outputCount; j++) {
-            Scratch.Meta m = scratch.describe(api, outputAddr[j], session.outputs().get(j).name());
+            Scratch.Meta m = scratch.describe(api, hot[outAt + j], session.outputs().get(j).name());
             if (Ort.elementSize(m.elementType()) <= 0) {
                 stopPinning();
                 return;
@@ -455,14 +471,14 @@ public final class SessionRunner implements AutoCloseable {
      * @throws IllegalStateException if there is no such output (not run, or already taken)
      */
     public TensorValue takeOutput(int index) {
-        long v = outputAddr[index];
+        long v = hot[outAt + index];
         if (v == 0) {
             throw new IllegalStateException("output " + session.outputs().get(index).name() + " was not produced or already taken");
         }
-        outputAddr[index] = 0;
+        hot[outAt + index] = 0;
         outputSlots.putLong(8 * index, 0L);
-        int e = pinnedEntry[index];
-        pinnedEntry[index] = -1;
+        int e = (int) hot[pinAt + index];
+        hot[pinAt + index] = -1;
         if (e < 0) {
             // ONNX Runtime's own output, or a pinned value no resident entry had room for: released on close.
             return TensorValue.adopt(api, v, scratch, session.outputs().get(index).name());
@@ -487,7 +503,7 @@ public final class SessionRunner implements AutoCloseable {
             Arrays.fill(keepAlive, null);
             keptInputs = false;
         }
-        Arrays.fill(inputSet, false);
+        Arrays.fill(hot, PAD, PAD + inputCount, 0);
         releaseOutputs();
     }
 
@@ -507,12 +523,12 @@ public final class SessionRunner implements AutoCloseable {
     private void releaseOutputs() {
         for (int j = 0; j < outputCount; j++) {
             long v = outputSlots.getLong(8 * j);
-            int e = pinnedEntry[j];
+            int e = (int) hot[pinAt + j];
             if (e >= 0) {
                 // A resident nobody took goes home (or is released if the runner stopped keeping values).
-                pinnedEntry[j] = -1;
-                residentState.set(e, HOME);
-                if ((closed || !pinning) && residentState.compareAndSet(e, HOME, OUT)) {
+                hot[pinAt + j] = -1;
+                residentState.set(PAD_INTS + e, HOME);
+                if ((closed || !pinning) && residentState.compareAndSet(PAD_INTS + e, HOME, OUT)) {
                     retire(e);
                 }
             } else if (v != 0) {
@@ -522,7 +538,7 @@ public final class SessionRunner implements AutoCloseable {
             if (v != 0) {
                 outputSlots.putLong(8 * j, 0L);
             }
-            outputAddr[j] = 0;
+            hot[outAt + j] = 0;
         }
     }
 
@@ -539,8 +555,8 @@ public final class SessionRunner implements AutoCloseable {
             }
         }
         closed = true;
-        for (int e = 0; e < residentState.length(); e++) {
-            if (residentState.compareAndSet(e, HOME, OUT)) {
+        for (int e = 0; e < outputCount * RESIDENTS; e++) {
+            if (residentState.compareAndSet(PAD_INTS + e, HOME, OUT)) {
                 retire(e);
             }
         }
