@@ -32,6 +32,20 @@ class SessionRunnerRecyclingTest {
         return out;
     }
 
+    /** Runs {@code body} on a runner of the identity model whose output shapes a first run has shown. */
+    private static void withLearnedRunner(RunnerBody body) throws Exception {
+        try (SessionConfig config = new SessionConfig().intraOpThreads(1);
+             InferenceSession session = InferenceSession.fromBytes(ProbeModel.identity(), "identity", config);
+             SessionRunner r = session.newRunner()) {
+            runOnce(r, 0f).close();
+            body.run(r);
+        }
+    }
+
+    private interface RunnerBody {
+        void run(SessionRunner r) throws Exception;
+    }
+
     @Test
     void closedOutputIsReusedAndHeldOutputIsNot() throws Exception {
         try (SessionConfig config = new SessionConfig().intraOpThreads(1);
@@ -61,11 +75,8 @@ class SessionRunnerRecyclingTest {
     }
 
     @Test
-    void callerHoldingThePreviousResultStillReusesValues() {
-        try (SessionConfig config = new SessionConfig().intraOpThreads(1);
-             InferenceSession session = InferenceSession.fromBytes(ProbeModel.identity(), "identity", config);
-             SessionRunner r = session.newRunner()) {
-            runOnce(r, 0f).close();
+    void callerHoldingThePreviousResultStillReusesValues() throws Exception {
+        withLearnedRunner(r -> {
             Set<Long> seen = new HashSet<>();
             TensorValue previous = runOnce(r, 1f);
             for (int i = 2; i < 20; i++) {
@@ -79,15 +90,12 @@ class SessionRunnerRecyclingTest {
             }
             previous.close();
             assertEquals(SessionRunner.RESIDENTS, seen.size(), "two values take turns: " + seen);
-        }
+        });
     }
 
     @Test
-    void valuesBeyondTheResidentsAreReleasedNotKept() {
-        try (SessionConfig config = new SessionConfig().intraOpThreads(1);
-             InferenceSession session = InferenceSession.fromBytes(ProbeModel.identity(), "identity", config);
-             SessionRunner r = session.newRunner()) {
-            runOnce(r, 0f).close();
+    void valuesBeyondTheResidentsAreReleasedNotKept() throws Exception {
+        withLearnedRunner(r -> {
             List<TensorValue> held = new ArrayList<>();
             for (int i = 0; i < SessionRunner.RESIDENTS + 1; i++) {
                 held.add(runOnce(r, i));
@@ -103,7 +111,7 @@ class SessionRunnerRecyclingTest {
                 assertEquals(10f + i, t.data().getFloat(0));
                 t.close();
             }
-        }
+        });
     }
 
     @Test
