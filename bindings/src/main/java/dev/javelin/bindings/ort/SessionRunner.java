@@ -348,19 +348,18 @@ public final class SessionRunner implements AutoCloseable {
      * allocating fails.
      */
     private boolean pinOutputs() {
+        // Every output slot is clear here: run() released the last run's outputs before pinning.
         for (int j = 0; j < outputCount; j++) {
-            hot[pinAt + j] = -1;
-            hot[outAt + j] = 0;
-            outputSlots.putLong(8 * j, 0L);
             if (passthrough[j]) {
                 continue;
             }
+            int pinned = -1;
             int free = -1;
             for (int e = j * RESIDENTS; e < (j + 1) * RESIDENTS; e++) {
                 int state = residentState.get(PAD_INTS + e);
                 if (state == HOME && residentState.compareAndSet(PAD_INTS + e, HOME, OUT)) {
                     if (residentType[e] == learnedTypes[j] && Arrays.equals(residentShape[e], learnedShapes[j])) {
-                        hot[pinAt + j] = e;
+                        pinned = e;
                         break;
                     }
                     retire(e); // an older shape
@@ -370,42 +369,42 @@ public final class SessionRunner implements AutoCloseable {
                     free = e;
                 }
             }
-            if ((int) hot[pinAt + j] >= 0) {
-                long v = residentValue[(int) hot[pinAt + j]];
-                hot[outAt + j] = v;
-                outputSlots.putLong(8 * j, v);
-                continue;
-            }
-            OrtStatus s;
-            try {
-                // CreateTensorAsOrtValue: memory from ONNX Runtime's default allocator, owned by the value, which
-                // this runner owns until it is taken.
-                s = api.CreateTensorAsOrtValue(defaultAllocator, learnedShapes[j], learnedShapes[j].length,
-                        learnedTypes[j], outSlot.at(0));
-            } catch (RuntimeException e) {
-                s = null;
-                outSlot.at(0);
-            }
-            long v = outSlot.address();
-            if ((s != null && !s.isNull()) || v == 0) {
-                if (s != null && !s.isNull()) {
-                    api.ReleaseStatus(s);
+            long v;
+            if (pinned >= 0) {
+                v = residentValue[pinned];
+            } else {
+                OrtStatus s;
+                try {
+                    // CreateTensorAsOrtValue: memory from ONNX Runtime's default allocator, owned by the value, which
+                    // this runner owns until it is taken.
+                    s = api.CreateTensorAsOrtValue(defaultAllocator, learnedShapes[j], learnedShapes[j].length,
+                            learnedTypes[j], outSlot.at(0));
+                } catch (RuntimeException e) {
+                    s = null;
+                    outSlot.at(0);
                 }
-                releaseOutputs();
-                stopPinning();
-                return false;
+                v = outSlot.address();
+                if ((s != null && !s.isNull()) || v == 0) {
+                    if (s != null && !s.isNull()) {
+                        api.ReleaseStatus(s);
+                    }
+                    releaseOutputs();
+                    stopPinning();
+                    return false;
+                }
+                if (free >= 0) {
+                    // A new resident: its fields are written while the entry is EMPTY, then published by the state.
+                    residentValue[free] = v;
+                    residentType[free] = learnedTypes[j];
+                    residentShape[free] = learnedShapes[j];
+                    residentData[free] = null;
+                    residentState.set(PAD_INTS + free, OUT);
+                    pinned = free;
+                }
             }
             hot[outAt + j] = v;
+            hot[pinAt + j] = pinned;
             outputSlots.putLong(8 * j, v);
-            if (free >= 0) {
-                // A new resident: its fields are written while the entry is EMPTY, then published by the state.
-                residentValue[free] = v;
-                residentType[free] = learnedTypes[j];
-                residentShape[free] = learnedShapes[j];
-                residentData[free] = null;
-                residentState.set(PAD_INTS + free, OUT);
-                hot[pinAt + j] = free;
-            }
         }
         return true;
     }
