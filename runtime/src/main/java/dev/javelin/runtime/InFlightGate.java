@@ -1,5 +1,6 @@
 package dev.javelin.runtime;
 
+import dev.javelin.runtime.memory.ThreadCells;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
@@ -23,21 +24,15 @@ final class InFlightGate {
     private static final int STRIDE = 16;
 
     private final AtomicLongArray cells;
-    private final int mask;
     private volatile boolean closing;
 
     InFlightGate() {
-        // Four cells per core, a power of two: two threads collide on a cell with probability 1/(4 x cores).
-        int cores = Math.max(1, Math.min(64, Runtime.getRuntime().availableProcessors()));
-        int n = Integer.highestOneBit(4 * cores * 2 - 1);
-        this.mask = n - 1;
-        this.cells = new AtomicLongArray((n + 1) * STRIDE); // one stride of padding in front of the first cell
+        // One stride of padding in front of the first cell.
+        this.cells = new AtomicLongArray((ThreadCells.count() + 1) * STRIDE);
     }
 
     private int cell() {
-        // Fibonacci hashing spreads consecutive and strided thread ids over the cells.
-        int h = (int) ((Thread.currentThread().getId() * 0x9E3779B97F4A7C15L) >>> 40);
-        return ((h & mask) + 1) * STRIDE;
+        return (ThreadCells.of(Thread.currentThread().getId()) + 1) * STRIDE;
     }
 
     /** Counts a call in; returns false (counting nothing) if closing has begun. */

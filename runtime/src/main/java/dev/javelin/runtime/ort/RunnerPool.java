@@ -3,6 +3,7 @@ package dev.javelin.runtime.ort;
 import dev.javelin.bindings.ort.SessionRunner;
 import dev.javelin.bindings.ort.TensorValue;
 import dev.javelin.runtime.Shape;
+import dev.javelin.runtime.memory.ThreadCells;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -95,7 +96,6 @@ final class RunnerPool {
      * own slot: 1.37M). Written only when a thread's slot changes.
      */
     private final AtomicIntegerArray hints;
-    private final int hintMask;
     private final int count;
 
     private final int inputs;
@@ -113,19 +113,16 @@ final class RunnerPool {
         // thread's reads (perf: release() cost 23 ns per call with one caller, 146 ns with two).
         this.state = new AtomicIntegerArray((size + 2) * STRIDE);
         this.busy = new AtomicIntegerArray((instances.maxCount() + 2) * STRIDE);
-        int cores = Math.max(1, Math.min(64, Runtime.getRuntime().availableProcessors()));
-        int cells = Integer.highestOneBit(4 * cores * 2 - 1);
-        this.hintMask = cells - 1;
-        this.hints = new AtomicIntegerArray((cells + 2) * STRIDE);
+        this.hints = new AtomicIntegerArray((ThreadCells.count() + 2) * STRIDE);
     }
 
     Pooled acquire() {
         long id = Thread.currentThread().getId();
         int hint = hintIndex(id);
         int last = hints.get(hint) - 1;
-        if (last >= 0 && state.get(stateIndex(last)) == IDLE) {
-            Pooled p = runners.get(last);
-            if (busy.get(busyIndex(p.instance)) == 0 && state.compareAndSet(stateIndex(last), IDLE, BUSY)) {
+        if (last >= 0) {
+            Pooled p = takeIdleOnFreeInstance(last);
+            if (p != null) {
                 return take(p);
             }
         }
@@ -133,11 +130,9 @@ final class RunnerPool {
         int start = (int) (id % n);
         for (int k = 0; k < n; k++) {
             int i = (start + k) % n;
-            if (state.get(stateIndex(i)) == IDLE) {
-                Pooled p = runners.get(i);
-                if (busy.get(busyIndex(p.instance)) == 0 && state.compareAndSet(stateIndex(i), IDLE, BUSY)) {
-                    return takeFrom(i, p, hint);
-                }
+            Pooled p = takeIdleOnFreeInstance(i);
+            if (p != null) {
+                return takeFrom(i, p, hint);
             }
         }
         for (int k = 0; k < n; k++) {
@@ -163,6 +158,15 @@ final class RunnerPool {
         return take(create(-1));
     }
 
+    /** The runner of slot {@code i}, marked busy, if it was idle and no other call uses its instance; else null. */
+    private Pooled takeIdleOnFreeInstance(int i) {
+        if (state.get(stateIndex(i)) != IDLE) {
+            return null;
+        }
+        Pooled p = runners.get(i);
+        return busy.get(busyIndex(p.instance)) == 0 && state.compareAndSet(stateIndex(i), IDLE, BUSY) ? p : null;
+    }
+
     /** Takes the runner of slot {@code i}, remembering the slot as this thread's (see {@link #hints}). */
     private Pooled takeFrom(int i, Pooled p, int hint) {
         if (hints.get(hint) != i + 1) {
@@ -171,10 +175,8 @@ final class RunnerPool {
         return take(p);
     }
 
-    int hintIndex(long threadId) {
-        // Fibonacci hashing spreads consecutive thread ids over the cells (as InFlightGate does).
-        int h = (int) ((threadId * 0x9E3779B97F4A7C15L) >>> 40);
-        return ((h & hintMask) + 1) * STRIDE;
+    static int hintIndex(long threadId) {
+        return (ThreadCells.of(threadId) + 1) * STRIDE;
     }
 
     private Pooled create(int slot) {

@@ -97,7 +97,7 @@ class RunnerPoolTest {
                     }
                 });
                 boolean sameOrder = firstId[0] < 0 || t.getId() % 4 == firstId[0] % 4;
-                if (sameOrder && cells.putIfAbsent(pool.hintIndex(t.getId()), true) == null) {
+                if (sameOrder && cells.putIfAbsent(RunnerPool.hintIndex(t.getId()), true) == null) {
                     threads.add(t);
                     if (firstId[0] < 0) {
                         firstId[0] = t.getId();
