@@ -294,6 +294,13 @@ public final class ModelExecutor implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             release(staged);
+            if (closing) {
+                // close() ran between the check above and the staging: its workers drained and it closed the
+                // host pool, whose lease then refused. To the caller that is a submission after close.
+                SessionClosedException closedNow = closedError();
+                closedNow.addSuppressed(e);
+                throw closedNow;
+            }
             throw e;
         }
         long t = timeout == null ? timeoutNanos : timeout.toNanos();

@@ -317,6 +317,52 @@ class ModelExecutorTest {
         assertTrue(ex.session().isClosed(), "an executor that opened its session closes it");
     }
 
+    /**
+     * A close that lands anywhere inside {@code submit} (here: inside the caller's own map lookups, after the
+     * n-th of them) either lets the request through or rejects it as a submission after close; never an
+     * untyped error from a pool that close already freed.
+     */
+    @Test
+    void closeAtEveryPointOfSubmitRejectsWithTheTypedError() throws Exception {
+        Path model = TestModels.matMulRelu(dir, 16, 8);
+        int accepted = 0;
+        int rejected = 0;
+        for (int closeAfter = 0; closeAfter < 12; closeAfter++) {
+            ModelExecutor ex = ModelExecutor.open(model, CPU1, ExecutorOptions.builder().lanes(1).build());
+            try (Tensor x = Tensor.of(new float[16], Shape.of(1, 16))) {
+                int limit = closeAfter;
+                Map<String, Tensor> closingRequest = new java.util.AbstractMap<>() {
+                    int lookups;
+
+                    @Override
+                    public Tensor get(Object key) {
+                        if (lookups++ == limit) {
+                            ex.close();
+                        }
+                        return "x".equals(key) ? x : null;
+                    }
+
+                    @Override
+                    public java.util.Set<Entry<String, Tensor>> entrySet() {
+                        return Map.of("x", x).entrySet();
+                    }
+                };
+                try {
+                    CompletableFuture<Result> f = ex.submit(closingRequest);
+                    f.get(30, TimeUnit.SECONDS).close();
+                    accepted++;
+                } catch (SessionClosedException e) {
+                    assertTrue(e.getMessage().contains("is closed"), e.getMessage());
+                    rejected++;
+                } finally {
+                    ex.close();
+                }
+            }
+        }
+        assertTrue(rejected > 0, "every close landed after the request was queued; the test misses its window");
+        assertEquals(12, accepted + rejected);
+    }
+
     @Test
     void steadyStateAllocatesNoNativeBuffers() throws Exception {
         ExecutorOptions opts = ExecutorOptions.builder().lanes(2).batching(4, Duration.ofMillis(1)).build();
