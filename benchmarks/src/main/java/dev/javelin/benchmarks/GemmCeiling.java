@@ -16,62 +16,79 @@ import java.util.Map;
 
 /**
  * The ceiling batching can reach on all-MiniLM-L6-v2 on this CPU: ONNX Runtime's float32 GEMM throughput at
- * the model's largest matrix shape (the feed-forward MatMul, [M x 384] x [384 x 1536] with constant weights,
- * which ONNX Runtime pre-packs as it does the model's), for M = 16 (one query of 16 tokens), 128 (a batch of
- * 8) and 256 (a batch of 16), on 1 and 2 intra-op threads. The model needs 21.4 MFLOP per token (6 layers x
+ * each of the model's weight shapes ([M x 384] x [384 x 384] four times per layer, [384 x 1536] and [1536 x 384]
+ * once, constant weights that ONNX Runtime pre-packs as it does the model's), for M = 16 (one query of 16 tokens),
+ * 128 (a batch of 8) and 256 (a batch of 16), on 1 and 2 intra-op threads, and from those the time the model's
+ * six layers spend in weight GEMMs per 16-token sequence. The model needs 21.4 MFLOP per token (6 layers x
  * (4 x 384^2 + 2 x 384 x 1536 + 2 x 16 x 384) x 2), so sequences/s x 16 x 21.4e6 is the GEMM rate it runs at;
- * see benchmarks/README.md for what follows from it.
+ * see benchmarks/README.md for what follows from it, and {@code benchmarks/probes/fma_peak.c} for the core's
+ * FMA peak to hold these against.
  *
  * <p>Run: {@code java -cp "benchmarks/target/classes:$(cat benchmarks/target/benchmarks.classpath)"
  * dev.javelin.benchmarks.GemmCeiling}
  */
 public final class GemmCeiling {
-    private static final int K = 384;
-    private static final int N = 1536;
+    /** {K, N, uses per layer} of the model's weight MatMuls: Q, K, V, attention output; FFN up; FFN down. */
+    private static final int[][] SHAPES = {{384, 384, 4}, {384, 1536, 1}, {1536, 384, 1}};
+    private static final int LAYERS = 6;
+    private static final int TOKENS = 16;
 
     private GemmCeiling() {
     }
 
     public static void main(String[] args) throws Exception {
         Path dir = Files.createTempDirectory("javelin-gemm");
-        Path model = dir.resolve("ffn_matmul.onnx");
-        float[] w = new float[K * N];
+        for (int threads : new int[] {1, 2}) {
+            for (int m : new int[] {16, 128, 256}) {
+                double layerSeconds = 0;
+                for (int[] shape : SHAPES) {
+                    double seconds = secondsPerRun(dir, shape[0], shape[1], m, threads);
+                    layerSeconds += seconds * shape[2];
+                    System.out.printf(Locale.ROOT, "RESULT {\"threads\":%d,\"m\":%d,\"k\":%d,\"n\":%d,\"us\":%.1f,"
+                            + "\"gflop_per_s\":%.1f}%n", threads, m, shape[0], shape[1], seconds * 1e6,
+                            2.0 * m * shape[0] * shape[1] / seconds / 1e9);
+                }
+                double perSequence = layerSeconds * LAYERS / (m / (double) TOKENS);
+                System.out.printf(Locale.ROOT, "RESULT {\"threads\":%d,\"m\":%d,\"weight_gemm_ms_per_seq16\":%.3f,"
+                        + "\"seq16_per_s_if_only_gemms\":%.0f}%n", threads, m, perSequence * 1e3, 1 / perSequence);
+            }
+        }
+        Files.deleteIfExists(dir);
+    }
+
+    /** Mean seconds of one {@code [m x k] x [k x n]} MatMul run after warm-up, on its own session. */
+    private static double secondsPerRun(Path dir, int k, int n, int m, int threads) throws Exception {
+        Path model = dir.resolve("matmul_" + k + "x" + n + ".onnx");
+        float[] w = new float[k * n];
         for (int i = 0; i < w.length; i++) {
             w[i] = ((i * 7) % 13 - 6) / 64f;
         }
-        OnnxModel.of(OnnxGraphBuilder.graph("ffn_matmul")
-                .input("x", ElementType.FLOAT, -1, K)
-                .output("y", ElementType.FLOAT, -1, N)
-                .initializer(Tensors.floats("w", new long[] {K, N}, w))
+        OnnxModel.of(OnnxGraphBuilder.graph("matmul")
+                .input("x", ElementType.FLOAT, -1, k)
+                .output("y", ElementType.FLOAT, -1, n)
+                .initializer(Tensors.floats("w", new long[] {k, n}, w))
                 .node("MatMul").name("mm").inputs("x", "w").outputs("y").add()
                 .buildModel(), dir).write(model);
-        for (int threads : new int[] {1, 2}) {
-            try (Session s = Session.open(model, SessionOptions.builder().backend(BackendKind.CPU)
-                    .intraOpThreads(threads).build())) {
-                for (int m : new int[] {16, 128, 256}) {
-                    float[] x = new float[m * K];
-                    for (int i = 0; i < x.length; i++) {
-                        x[i] = (float) Math.sin(i * 0.01);
-                    }
-                    try (Tensor in = Tensor.of(x, Shape.of(m, K))) {
-                        Map<String, Tensor> feed = Map.of("x", in);
-                        for (int i = 0; i < 100; i++) {
-                            s.run(feed).close();
-                        }
-                        int iterations = 64_000 / m;
-                        long t0 = System.nanoTime();
-                        for (int i = 0; i < iterations; i++) {
-                            s.run(feed).close();
-                        }
-                        double seconds = (System.nanoTime() - t0) / 1e9;
-                        double gflops = 2.0 * m * K * N * iterations / seconds / 1e9;
-                        System.out.printf(Locale.ROOT, "RESULT {\"threads\":%d,\"m\":%d,\"gflop_per_s\":%.1f,"
-                                + "\"minilm_seq16_per_s_at_this_rate\":%.0f}%n", threads, m, gflops, gflops * 1e9 / (16 * 21.38e6));
-                    }
-                }
-            }
+        float[] x = new float[m * k];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) Math.sin(i * 0.01);
         }
-        Files.deleteIfExists(model);
-        Files.deleteIfExists(dir);
+        try (Session s = Session.open(model, SessionOptions.builder().backend(BackendKind.CPU)
+                .intraOpThreads(threads).build());
+             Tensor in = Tensor.of(x, Shape.of(m, k))) {
+            Map<String, Tensor> feed = Map.of("x", in);
+            for (int i = 0; i < 100; i++) {
+                s.run(feed).close();
+            }
+            // about the same FLOPs per measurement whatever the shape: ~0.25-0.5 s each
+            int iterations = (int) Math.max(200, 64_000L * 384 * 1536 / ((long) m * k * n));
+            long t0 = System.nanoTime();
+            for (int i = 0; i < iterations; i++) {
+                s.run(feed).close();
+            }
+            return (System.nanoTime() - t0) / 1e9 / iterations;
+        } finally {
+            Files.deleteIfExists(model);
+        }
     }
 }
