@@ -324,15 +324,14 @@ public final class ModelExecutor implements AutoCloseable {
                 r.seqNo = seq.nextSubmit++;
             }
             queue.addLast(r);
+            if (r.deadline != 0) {
+                // Scheduled under the lock: close() cannot have shut the timer down yet (it sets 'closing' under
+                // this lock first), and a timer that fires at once waits for the lock until r is queued.
+                r.timeoutTask = timer.schedule(() -> reject(r, RejectedException.Reason.TIMEOUT), t, TimeUnit.NANOSECONDS);
+            }
             notEmpty.signal();
         } finally {
             lock.unlock();
-        }
-        if (r.deadline != 0) {
-            r.timeoutTask = timer.schedule(() -> reject(r, RejectedException.Reason.TIMEOUT), t, TimeUnit.NANOSECONDS);
-            if (r.done.get()) {
-                r.timeoutTask.cancel(false);
-            }
         }
         return r.future;
     }
