@@ -11,8 +11,15 @@ import dev.javelin.runtime.Shape;
 import dev.javelin.runtime.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The ceiling batching can reach on all-MiniLM-L6-v2 on this CPU: ONNX Runtime's float32 GEMM throughput at
@@ -23,6 +30,12 @@ import java.util.Map;
  * (4 x 384^2 + 2 x 384 x 1536 + 2 x 16 x 384) x 2), so sequences/s x 16 x 21.4e6 is the GEMM rate it runs at;
  * see benchmarks/README.md for what follows from it, and {@code benchmarks/probes/fma_peak.c} for the core's
  * FMA peak to hold these against.
+ *
+ * <p>Each shape alone keeps its one weight matrix in the core's 2 MiB L2, which the model cannot: its 36 weight
+ * matrices are 42 MiB. So the run ends with the same 36 MatMuls in one model, chained in the model's order
+ * (Q, K, V, attention output, FFN up, FFN down, six times; each takes the previous one's output), with distinct
+ * weights: the rate the GEMMs reach in situ, from one caller and from two callers at once (both cores busy, as
+ * two lanes are).
  *
  * <p>Run: {@code java -cp "benchmarks/target/classes:$(cat benchmarks/target/benchmarks.classpath)"
  * dev.javelin.benchmarks.GemmCeiling}
@@ -53,7 +66,91 @@ public final class GemmCeiling {
                         + "\"seq16_per_s_if_only_gemms\":%.0f}%n", threads, m, perSequence * 1e3, 1 / perSequence);
             }
         }
+        for (int m : new int[] {16, 128, 256}) {
+            for (int callers : new int[] {1, 2}) {
+                double seconds = chainSecondsPerRun(dir, m, callers);
+                double perSequence = seconds / (m / (double) TOKENS);
+                System.out.printf(Locale.ROOT, "RESULT {\"chain\":\"36 weight MatMuls, distinct weights\",\"threads\":1,"
+                        + "\"callers\":%d,\"m\":%d,\"ms_per_run\":%.3f,\"gflop_per_s_per_caller\":%.1f,"
+                        + "\"weight_gemm_ms_per_seq16\":%.3f}%n", callers, m, seconds * 1e3,
+                        chainFlops(m) / seconds / 1e9, perSequence * 1e3);
+            }
+        }
         Files.deleteIfExists(dir);
+    }
+
+    private static double chainFlops(int m) {
+        double perLayer = 0;
+        for (int[] shape : SHAPES) {
+            perLayer += 2.0 * m * shape[0] * shape[1] * shape[2];
+        }
+        return perLayer * LAYERS;
+    }
+
+    /**
+     * Mean seconds per caller of one run of the chained model ({@code callers} threads calling one session
+     * with one intra-op thread at the same time, as lanes do; each caller's time is its own wall time).
+     */
+    private static double chainSecondsPerRun(Path dir, int m, int callers) throws Exception {
+        Path model = dir.resolve("chain.onnx");
+        OnnxGraphBuilder g = OnnxGraphBuilder.graph("chain").input("x0", ElementType.FLOAT, -1, 384);
+        Random random = new Random(42);
+        String previous = "x0";
+        int step = 0;
+        for (int layer = 0; layer < LAYERS; layer++) {
+            // model order: Q, K, V, attention output (384 x 384), FFN up (384 x 1536), FFN down (1536 x 384)
+            int[][] order = {{384, 384}, {384, 384}, {384, 384}, {384, 384}, {384, 1536}, {1536, 384}};
+            for (int[] kn : order) {
+                step++;
+                float[] w = new float[kn[0] * kn[1]];
+                double scale = 1 / Math.sqrt(kn[0]);
+                for (int i = 0; i < w.length; i++) {
+                    w[i] = (float) (random.nextGaussian() * scale);
+                }
+                g = g.initializer(Tensors.floats("w" + step, new long[] {kn[0], kn[1]}, w))
+                        .node("MatMul").name("mm" + step).inputs(previous, "w" + step).outputs("x" + step).add();
+                previous = "x" + step;
+            }
+        }
+        OnnxModel.of(g.output(previous, ElementType.FLOAT, -1, 384).buildModel(), dir).write(model);
+        float[] x = new float[m * 384];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) Math.sin(i * 0.01);
+        }
+        int iterations = Math.max(40, 160 * 128 / m);
+        try (Session s = Session.open(model, SessionOptions.builder().backend(BackendKind.CPU)
+                .intraOpThreads(1).build())) {
+            ExecutorService pool = Executors.newFixedThreadPool(callers);
+            try {
+                List<Future<Double>> each = new ArrayList<>();
+                CyclicBarrier start = new CyclicBarrier(callers);
+                for (int c = 0; c < callers; c++) {
+                    each.add(pool.submit(() -> {
+                        try (Tensor in = Tensor.of(x, Shape.of(m, 384))) {
+                            Map<String, Tensor> feed = Map.of("x0", in);
+                            for (int i = 0; i < 20; i++) {
+                                s.run(feed).close();
+                            }
+                            start.await();
+                            long t0 = System.nanoTime();
+                            for (int i = 0; i < iterations; i++) {
+                                s.run(feed).close();
+                            }
+                            return (System.nanoTime() - t0) / 1e9 / iterations;
+                        }
+                    }));
+                }
+                double sum = 0;
+                for (Future<Double> f : each) {
+                    sum += f.get();
+                }
+                return sum / callers;
+            } finally {
+                pool.shutdownNow();
+            }
+        } finally {
+            Files.deleteIfExists(model);
+        }
     }
 
     /** Mean seconds of one {@code [m x k] x [k x n]} MatMul run after warm-up, on its own session. */
