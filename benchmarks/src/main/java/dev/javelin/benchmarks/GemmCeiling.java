@@ -66,9 +66,10 @@ public final class GemmCeiling {
                         + "\"seq16_per_s_if_only_gemms\":%.0f}%n", threads, m, perSequence * 1e3, 1 / perSequence);
             }
         }
+        Path chain = writeChain(dir);
         for (int m : new int[] {16, 128, 256}) {
             for (int callers : new int[] {1, 2}) {
-                double seconds = chainSecondsPerRun(dir, m, callers);
+                double seconds = chainSecondsPerRun(chain, m, callers);
                 double perSequence = seconds / (m / (double) TOKENS);
                 System.out.printf(Locale.ROOT, "RESULT {\"chain\":\"36 weight MatMuls, distinct weights\",\"threads\":1,"
                         + "\"callers\":%d,\"m\":%d,\"ms_per_run\":%.3f,\"gflop_per_s_per_caller\":%.1f,"
@@ -76,6 +77,7 @@ public final class GemmCeiling {
                         chainFlops(m) / seconds / 1e9, perSequence * 1e3);
             }
         }
+        Files.deleteIfExists(chain);
         Files.deleteIfExists(dir);
     }
 
@@ -88,31 +90,39 @@ public final class GemmCeiling {
     }
 
     /**
-     * Mean seconds per caller of one run of the chained model ({@code callers} threads calling one session
-     * with one intra-op thread at the same time, as lanes do; each caller's time is its own wall time).
+     * The model's weight MatMuls in its order (per layer Q, K, V, attention output, FFN up, FFN down: {@link #SHAPES}
+     * expanded by their uses), each taking the previous one's output, with distinct random weights.
      */
-    private static double chainSecondsPerRun(Path dir, int m, int callers) throws Exception {
+    private static Path writeChain(Path dir) throws Exception {
         Path model = dir.resolve("chain.onnx");
         OnnxGraphBuilder g = OnnxGraphBuilder.graph("chain").input("x0", ElementType.FLOAT, -1, 384);
         Random random = new Random(42);
         String previous = "x0";
         int step = 0;
         for (int layer = 0; layer < LAYERS; layer++) {
-            // model order: Q, K, V, attention output (384 x 384), FFN up (384 x 1536), FFN down (1536 x 384)
-            int[][] order = {{384, 384}, {384, 384}, {384, 384}, {384, 384}, {384, 1536}, {1536, 384}};
-            for (int[] kn : order) {
-                step++;
-                float[] w = new float[kn[0] * kn[1]];
-                double scale = 1 / Math.sqrt(kn[0]);
-                for (int i = 0; i < w.length; i++) {
-                    w[i] = (float) (random.nextGaussian() * scale);
+            for (int[] shape : SHAPES) {
+                for (int use = 0; use < shape[2]; use++) {
+                    step++;
+                    float[] w = new float[shape[0] * shape[1]];
+                    double scale = 1 / Math.sqrt(shape[0]);
+                    for (int i = 0; i < w.length; i++) {
+                        w[i] = (float) (random.nextGaussian() * scale);
+                    }
+                    g = g.initializer(Tensors.floats("w" + step, new long[] {shape[0], shape[1]}, w))
+                            .node("MatMul").name("mm" + step).inputs(previous, "w" + step).outputs("x" + step).add();
+                    previous = "x" + step;
                 }
-                g = g.initializer(Tensors.floats("w" + step, new long[] {kn[0], kn[1]}, w))
-                        .node("MatMul").name("mm" + step).inputs(previous, "w" + step).outputs("x" + step).add();
-                previous = "x" + step;
             }
         }
         OnnxModel.of(g.output(previous, ElementType.FLOAT, -1, 384).buildModel(), dir).write(model);
+        return model;
+    }
+
+    /**
+     * Mean seconds per caller of one run of the chained model ({@code callers} threads calling one session
+     * with one intra-op thread at the same time, as lanes do; each caller's time is its own wall time).
+     */
+    private static double chainSecondsPerRun(Path model, int m, int callers) throws Exception {
         float[] x = new float[m * 384];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) Math.sin(i * 0.01);
@@ -148,8 +158,6 @@ public final class GemmCeiling {
             } finally {
                 pool.shutdownNow();
             }
-        } finally {
-            Files.deleteIfExists(model);
         }
     }
 
