@@ -1,19 +1,22 @@
 /*
  * Probe of a lever not taken: ONNX Runtime's oneDNN execution provider, which the bytedeco ONNX Runtime natives
  * ship (libonnxruntime_providers_dnnl.so next to the dnnl preset's libdnnl.so.3), against the CPU provider on
- * all-MiniLM-L6-v2, batch B x 16 tokens, one thread, the two sessions run in alternating rounds in one process.
+ * all-MiniLM-L6-v2: B copies of the side-by-side benchmark's 16-token query ({@code Signals.tokenIds}), one
+ * thread, the two sessions run in alternating rounds in one process.
  * Prints ms per batch for each and the largest difference between their outputs. Written straight against the
  * bytedeco API (a single-file program, not part of any module) because the runtime's loader deliberately keeps
  * oneDNN out of the process; see benchmarks/README.md, "Session 7", for what it measured and why it lost.
  *
  *   ./mvnw -q -o -DskipTests -pl benchmarks -am package
- *   OMP_NUM_THREADS=1 java -cp "$(cat benchmarks/target/benchmarks.classpath)" benchmarks/probes/OrtDnnlProbe.java \
+ *   OMP_NUM_THREADS=1 java -cp "benchmarks/target/classes:$(cat benchmarks/target/benchmarks.classpath)" \
+ *       benchmarks/probes/OrtDnnlProbe.java \
  *       .models/minilm/<hash>/all-minilm-l6-v2.onnx 8 200
  *   (ONEDNN_VERBOSE=1 shows which oneDNN implementation each MatMul got)
  */
 
 import static org.bytedeco.onnxruntime.global.onnxruntime.*;
 
+import dev.javelin.benchmarks.common.Signals;
 import java.util.Locale;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
@@ -42,9 +45,9 @@ public class OrtDnnlProbe {
         LongPointer ids = new LongPointer(n);
         LongPointer mask = new LongPointer(n);
         LongPointer types = new LongPointer(n);
+        long[] query = Signals.tokenIds(TOKENS);
         for (int i = 0; i < n; i++) {
-            int t = i % TOKENS;
-            ids.put(i, t == 0 ? 101 : t == TOKENS - 1 ? 102 : 1000 + (i * 37) % 20000);
+            ids.put(i, query[i % TOKENS]);
             mask.put(i, 1);
             types.put(i, 0);
         }

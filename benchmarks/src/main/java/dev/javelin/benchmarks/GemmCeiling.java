@@ -1,5 +1,6 @@
 package dev.javelin.benchmarks;
 
+import dev.javelin.benchmarks.common.Load;
 import dev.javelin.builder.onnx.ElementType;
 import dev.javelin.builder.onnx.OnnxGraphBuilder;
 import dev.javelin.builder.onnx.OnnxModel;
@@ -16,10 +17,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * The ceiling batching can reach on all-MiniLM-L6-v2 on this CPU: ONNX Runtime's float32 GEMM throughput at
@@ -119,46 +116,37 @@ public final class GemmCeiling {
     }
 
     /**
-     * Mean seconds per caller of one run of the chained model ({@code callers} threads calling one session
-     * with one intra-op thread at the same time, as lanes do; each caller's time is its own wall time).
+     * Mean seconds of one run of the chained model per caller: {@code callers} threads calling one session with
+     * one intra-op thread in a closed loop ({@link Load#closedLoop}, as lanes do), 0.5 s warm-up, 3 s measured.
      */
     private static double chainSecondsPerRun(Path model, int m, int callers) throws Exception {
-        float[] x = new float[m * 384];
+        float[] x = input(m, 384);
+        try (Session s = Session.open(model, SessionOptions.builder().backend(BackendKind.CPU)
+                .intraOpThreads(1).build())) {
+            List<Tensor> inputs = new ArrayList<>();
+            try {
+                Load.Outcome outcome = Load.closedLoop(callers, 0.5, 3, caller -> {
+                    Tensor in = Tensor.of(x, Shape.of(m, 384));
+                    synchronized (inputs) {
+                        inputs.add(in);
+                    }
+                    Map<String, Tensor> feed = Map.of("x0", in);
+                    return () -> s.run(feed).close();
+                });
+                return callers / outcome.perSecond();
+            } finally {
+                inputs.forEach(Tensor::close);
+            }
+        }
+    }
+
+    /** A deterministic {@code [m x k]} activation. */
+    private static float[] input(int m, int k) {
+        float[] x = new float[m * k];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) Math.sin(i * 0.01);
         }
-        int iterations = Math.max(40, 160 * 128 / m);
-        try (Session s = Session.open(model, SessionOptions.builder().backend(BackendKind.CPU)
-                .intraOpThreads(1).build())) {
-            ExecutorService pool = Executors.newFixedThreadPool(callers);
-            try {
-                List<Future<Double>> each = new ArrayList<>();
-                CyclicBarrier start = new CyclicBarrier(callers);
-                for (int c = 0; c < callers; c++) {
-                    each.add(pool.submit(() -> {
-                        try (Tensor in = Tensor.of(x, Shape.of(m, 384))) {
-                            Map<String, Tensor> feed = Map.of("x0", in);
-                            for (int i = 0; i < 20; i++) {
-                                s.run(feed).close();
-                            }
-                            start.await();
-                            long t0 = System.nanoTime();
-                            for (int i = 0; i < iterations; i++) {
-                                s.run(feed).close();
-                            }
-                            return (System.nanoTime() - t0) / 1e9 / iterations;
-                        }
-                    }));
-                }
-                double sum = 0;
-                for (Future<Double> f : each) {
-                    sum += f.get();
-                }
-                return sum / callers;
-            } finally {
-                pool.shutdownNow();
-            }
-        }
+        return x;
     }
 
     /** Mean seconds of one {@code [m x k] x [k x n]} MatMul run after warm-up, on its own session. */
@@ -174,10 +162,7 @@ public final class GemmCeiling {
                 .initializer(Tensors.floats("w", new long[] {k, n}, w))
                 .node("MatMul").name("mm").inputs("x", "w").outputs("y").add()
                 .buildModel(), dir).write(model);
-        float[] x = new float[m * k];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) Math.sin(i * 0.01);
-        }
+        float[] x = input(m, k);
         try (Session s = Session.open(model, SessionOptions.builder().backend(BackendKind.CPU)
                 .intraOpThreads(threads).build());
              Tensor in = Tensor.of(x, Shape.of(m, k))) {
